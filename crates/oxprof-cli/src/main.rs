@@ -1,0 +1,4 @@
+//! The `oxprof` command.
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,20 @@
+//! The `profile.proto` data model: decode (gzip or raw), encode, validate, merge, scale,
+//! subtract, filter, prune and re-granularize pprof profiles.
+//!
+//! # Brief overview
+//!
+//! [`Profile`] mirrors `perftools.profiles.Profile` with strings resolved, one Rust type per
+//! message ([`Sample`], [`Location`], [`Line`], [`Function`], [`Mapping`], [`ValueType`],
+//! [`Label`]). [`Profile::parse`] reads anything pprof reads (protobuf, gzipped or not, and the
+//! legacy text and binary formats); [`Profile::write`] writes gzipped protobuf. Every input is
+//! untrusted: decoding never panics and never allocates more than the input size justifies.
+//!
+//! This crate does no I/O beyond `Read`/`Write` and knows nothing of reports or binaries.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod model;
+
+pub use error::{Error, ErrorKind, Result};
+pub use model::{Function, Label, LabelValue, Line, Location, Mapping, Profile, Sample, ValueType};

@@ -1,0 +1,1 @@
+//! End-to-end tests of the `oxprof` binary, compiled as one test binary.
