@@ -1,1 +1,0 @@
-//! End-to-end tests of the `oxprof` binary, compiled as one test binary.
