@@ -1,0 +1,254 @@
+//! `oxprof` against `go tool pprof`: the same commands on the same profiles print the same text.
+//!
+//! Goldens in `testdata/go/golden/` are what Go 1.19's `go tool pprof` printed; the file name says
+//! the command. Header lines (File, Type, Time) vary between pprof versions, so the comparison
+//! starts at `Showing nodes` (or at the first table line for reports without one).
+//!
+//! The interop half writes profiles with oxprof (`-proto`, merged, filtered) and has the real
+//! `go tool pprof` read them. It needs `go`: outside CI a missing `go` skips those cases with a
+//! message; under `CI=true` it fails, because CI must install it.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+}
+
+fn run_oxprof(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oxprof"))
+        .args(args)
+        .env("OXPROF_TMPDIR", std::env::temp_dir().join("oxprof-golden-tests"))
+        .output()
+        .expect("run oxprof")
+}
+
+fn oxprof_stdout(args: &[&str]) -> String {
+    let out = run_oxprof(args);
+    assert!(
+        out.status.success(),
+        "oxprof {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// The part of a report every pprof version prints the same way.
+fn comparable(report: &str) -> &str {
+    let starts = ["Showing nodes", "-----------+", "      flat  flat%"];
+    let at = report
+        .lines()
+        .scan(0, |offset, line| {
+            let here = *offset;
+            *offset += line.len() + 1;
+            Some((here, line))
+        })
+        .find(|(_, line)| starts.iter().any(|s| line.starts_with(s)))
+        .map_or(0, |(offset, _)| offset);
+    &report[at..]
+}
+
+fn assert_same(what: &str, got: &str, want: &str) {
+    if got != want {
+        let diff: Vec<String> = want
+            .lines()
+            .zip(got.lines().chain(std::iter::repeat("<missing>")))
+            .enumerate()
+            .filter(|(_, (w, g))| w != g)
+            .take(5)
+            .map(|(i, (w, g))| format!("line {}:\n  want {w:?}\n  got  {g:?}", i + 1))
+            .collect();
+        panic!(
+            "{what}: output differs from go tool pprof ({} vs {} lines)\n{}\n--- got ---\n{got}",
+            got.lines().count(),
+            want.lines().count(),
+            diff.join("\n")
+        );
+    }
+}
+
+/// One golden: the oxprof arguments that must reproduce `golden` from `input`.
+struct Case {
+    golden: &'static str,
+    input: &'static str,
+    args: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case { golden: "go/golden/cpu.top.txt", input: "go/cpu.pprof", args: &["-top"] },
+    Case { golden: "go/golden/cpu.top-cum.txt", input: "go/cpu.pprof", args: &["-top", "-cum"] },
+    Case { golden: "go/golden/cpu.top-files.txt", input: "go/cpu.pprof", args: &["-top", "-files"] },
+    Case { golden: "go/golden/cpu.top-lines.txt", input: "go/cpu.pprof", args: &["-top", "-lines"] },
+    Case {
+        golden: "go/golden/cpu.top-nodecount5.txt",
+        input: "go/cpu.pprof",
+        args: &["-top", "-nodecount=5"],
+    },
+    Case {
+        golden: "go/golden/cpu.top-focus-hot.txt",
+        input: "go/cpu.pprof",
+        args: &["-top", "-focus", r"main\.hot"],
+    },
+    Case {
+        golden: "go/golden/cpu.top-hide-runtime.txt",
+        input: "go/cpu.pprof",
+        args: &["-top", "-hide", r"^runtime\."],
+    },
+    Case {
+        golden: "go/golden/cpu.top-ignore-map.txt",
+        input: "go/cpu.pprof",
+        args: &["-top", "-ignore", "mapassign"],
+    },
+    Case { golden: "go/golden/cpu.tree.txt", input: "go/cpu.pprof", args: &["-tree"] },
+    Case {
+        golden: "go/golden/cpu.peek-mapHeavy.txt",
+        input: "go/cpu.pprof",
+        args: &["-peek", r"main\.mapHeavy"],
+    },
+    Case { golden: "go/golden/cpu.traces.txt", input: "go/cpu.pprof", args: &["-traces"] },
+    Case { golden: "go/golden/cpu.raw.txt", input: "go/cpu.pprof", args: &["-raw"] },
+    Case {
+        golden: "go/golden/heap.top-alloc_objects.txt",
+        input: "go/heap.pprof",
+        args: &["-top", "-sample_index=alloc_objects"],
+    },
+    Case {
+        golden: "go/golden/heap.top-alloc_space.txt",
+        input: "go/heap.pprof",
+        args: &["-top", "-sample_index=alloc_space"],
+    },
+    Case {
+        golden: "go/golden/heap.top-inuse_objects.txt",
+        input: "go/heap.pprof",
+        args: &["-top", "-inuse_objects"],
+    },
+    Case {
+        golden: "go/golden/heap.top-inuse_space.txt",
+        input: "go/heap.pprof",
+        args: &["-top", "-sample_index=inuse_space"],
+    },
+    Case { golden: "go/golden/block.top.txt", input: "go/block.pprof", args: &["-top"] },
+    Case {
+        golden: "go/golden/block.top-contentions.txt",
+        input: "go/block.pprof",
+        args: &["-top", "-sample_index=contentions"],
+    },
+    Case { golden: "go/golden/mutex.top.txt", input: "go/mutex.pprof", args: &["-top"] },
+    Case { golden: "go/golden/goroutine.top.txt", input: "go/goroutine.pprof", args: &["-top"] },
+    Case {
+        golden: "go/golden/goroutine.traces.txt",
+        input: "go/goroutine.pprof",
+        args: &["-traces"],
+    },
+    Case {
+        golden: "pprof-upstream/large.top.txt",
+        input: "pprof-upstream/large.cpu",
+        args: &["-top"],
+    },
+];
+
+fn check_case(case: &Case, input: &Path) {
+    let want = std::fs::read_to_string(testdata(case.golden)).expect("read golden");
+    let mut args: Vec<&str> = case.args.to_vec();
+    let input = input.to_str().expect("utf-8 path");
+    args.push(input);
+    let got = oxprof_stdout(&args);
+    assert_same(
+        &format!("oxprof {}", args.join(" ")),
+        comparable(&got),
+        comparable(&want),
+    );
+}
+
+#[test]
+fn every_golden_matches_go_tool_pprof() {
+    for case in CASES {
+        check_case(case, &testdata(case.input));
+    }
+}
+
+/// Every report must survive a trip through oxprof's own encoder: decode → encode → decode.
+#[test]
+fn every_golden_matches_after_a_proto_round_trip() {
+    let dir = tempdir("roundtrip");
+    for case in CASES {
+        let copy = dir.join(case.input.replace('/', "_") + ".pb.gz");
+        let out = run_oxprof(&["-proto", "-output", copy.to_str().unwrap(), testdata(case.input).to_str().unwrap()]);
+        assert!(out.status.success(), "-proto failed: {}", String::from_utf8_lossy(&out.stderr));
+        check_case(case, &copy);
+    }
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("oxprof-golden-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// `go tool pprof`, or `None` (with a note) when it is missing outside CI.
+fn go_pprof() -> Option<Command> {
+    let found = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "go is not installed but CI is set: .ci/run must install golang-go"
+        );
+        eprintln!("note: go is not installed; skipping the go tool pprof interop checks");
+        return None;
+    }
+    let mut cmd = Command::new("go");
+    cmd.args(["tool", "pprof"]).env("PPROF_TMPDIR", std::env::temp_dir());
+    Some(cmd)
+}
+
+/// Profiles oxprof writes (plain, merged, filtered, diffed) are read by `go tool pprof`, which
+/// then prints the same report oxprof prints for them.
+#[test]
+fn go_tool_pprof_reads_what_oxprof_writes() {
+    if go_pprof().is_none() {
+        return;
+    }
+    let dir = tempdir("interop");
+    let cpu = testdata("go/cpu.pprof");
+    let cpu = cpu.to_str().unwrap();
+    let heap = testdata("go/heap.pprof");
+    let heap = heap.to_str().unwrap();
+    let variants: &[(&str, &[&str])] = &[
+        ("plain", &[cpu]),
+        ("merged", &[cpu, cpu]),
+        ("focused", &["-focus", "mapHeavy", cpu]),
+        ("hidden", &["-hide", "^runtime\\.", cpu]),
+        ("lines", &["-lines", cpu]),
+        ("based", &["-base", cpu, cpu, cpu]),
+        ("diffed", &["-diff_base", cpu, cpu]),
+        ("heap", &["-sample_index=alloc_space", heap]),
+        ("legacy", &[testdata("pprof-upstream/cppbench.cpu").to_str().unwrap()]),
+    ];
+    for (name, args) in variants {
+        let path = dir.join(format!("{name}.pb.gz"));
+        let path_s = path.to_str().unwrap();
+        let mut write_args = vec!["-proto", "-output", path_s];
+        write_args.extend_from_slice(args);
+        let out = run_oxprof(&write_args);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+
+        let raw = go_pprof().unwrap().args(["-raw", path_s]).output().unwrap();
+        assert!(
+            raw.status.success() && raw.stderr.is_empty(),
+            "{name}: go tool pprof -raw complained: {}",
+            String::from_utf8_lossy(&raw.stderr)
+        );
+        let go_top = go_pprof().unwrap().args(["-top", path_s]).output().unwrap();
+        let go_top = String::from_utf8(go_top.stdout).unwrap();
+        let ox_top = oxprof_stdout(&["-top", path_s]);
+        assert_same(&format!("{name}: -top of the written profile"), comparable(&ox_top), comparable(&go_top));
+
+        // oxprof re-reads its own output identically.
+        let again = dir.join(format!("{name}.again.pb.gz"));
+        let out = run_oxprof(&["-proto", "-output", again.to_str().unwrap(), path_s]);
+        assert!(out.status.success());
+        assert_eq!(oxprof_stdout(&["-raw", path_s]), oxprof_stdout(&["-raw", again.to_str().unwrap()]), "{name}");
+    }
+}
