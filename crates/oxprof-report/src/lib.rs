@@ -5,3 +5,4 @@
 //! Everything here is a pure function over data that writes to `&mut dyn Write`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+pub mod measurement;
