@@ -42,6 +42,9 @@ pub enum ErrorKind {
     BadOption(String),
     /// The data is in no format this crate reads.
     UnrecognizedFormat(String),
+    /// The input would expand beyond the memory this crate allows for it (a gzip bomb, a
+    /// string table referenced far more often than its size justifies).
+    TooLarge(String),
 }
 
 impl Error {
@@ -76,6 +79,17 @@ impl Error {
     pub(crate) fn incompatible(msg: impl Into<String>) -> Self {
         Error::new(ErrorKind::Incompatible(msg.into()))
     }
+
+    pub(crate) fn malformed(offset: usize, reason: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Malformed {
+            offset,
+            reason: reason.into(),
+        })
+    }
+
+    pub(crate) fn too_large(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::TooLarge(msg.into()))
+    }
 }
 
 impl fmt::Display for Error {
@@ -89,6 +103,7 @@ impl fmt::Display for Error {
             ErrorKind::Incompatible(msg) => write!(f, "incompatible profiles: {msg}"),
             ErrorKind::BadOption(msg) => f.write_str(msg),
             ErrorKind::UnrecognizedFormat(msg) => write!(f, "unrecognized profile format: {msg}"),
+            ErrorKind::TooLarge(msg) => write!(f, "profile too large: {msg}"),
         }
     }
 }

@@ -13,8 +13,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod decode;
+mod encode;
 mod error;
 mod model;
+mod validate;
+mod wire;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::{Function, Label, LabelValue, Line, Location, Mapping, Profile, Sample, ValueType};
