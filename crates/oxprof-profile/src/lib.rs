@@ -13,12 +13,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod aggregate;
+mod compact;
 mod decode;
 mod encode;
 mod error;
+mod filter;
+mod lookup;
+mod merge;
 mod model;
+mod prune;
+mod sample_index;
+mod scale;
+mod tagfilter;
+pub mod units;
 mod validate;
 mod wire;
 
+pub use aggregate::Granularity;
 pub use error::{Error, ErrorKind, Result};
+pub use filter::{compile_regex_option, NameMatches};
 pub use model::{Function, Label, LabelValue, Line, Location, Mapping, Profile, Sample, ValueType};
+pub use sample_index::legacy_sample_index_flag;
+pub use scale::DIFF_BASE_LABEL;
+pub use tagfilter::{NumLabelUnits, TagFilter};
