@@ -55,23 +55,23 @@ impl Profile {
     /// ```
     pub fn decode(data: &[u8]) -> Result<Profile> {
         if data.starts_with(&[0x1f, 0x8b]) {
-            decode_raw(&inflate(data)?)
+            decode_raw(&inflate(data, MAX_INFLATED)?)
         } else {
             decode_raw(data)
         }
     }
 }
 
-/// Inflates a (possibly multi-member, like Go's reader) gzip stream up to [`MAX_INFLATED`].
-fn inflate(data: &[u8]) -> Result<Vec<u8>> {
+/// Inflates a (possibly multi-member, like Go's reader) gzip stream of at most `cap` bytes.
+fn inflate(data: &[u8], cap: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     MultiGzDecoder::new(data)
-        .take(MAX_INFLATED + 1)
+        .take(cap + 1)
         .read_to_end(&mut out)
         .map_err(|e| Error::new(ErrorKind::Gzip(e.to_string().to_lowercase())))?;
-    if out.len() as u64 > MAX_INFLATED {
+    if out.len() as u64 > cap {
         return Err(Error::too_large(format!(
-            "gzip data inflates to more than {MAX_INFLATED} bytes"
+            "gzip data inflates to more than {cap} bytes"
         )));
     }
     Ok(out)
@@ -542,4 +542,81 @@ fn line(mut r: Reader<'_>) -> Result<Line> {
         }
     }
     Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    /// prost, an independent decoder, must see the same profile in pprof's own files.
+    #[test]
+    fn agrees_with_prost_on_real_profiles() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+        for rel in ["go/cpu.pprof", "go/heap.pprof", "pprof-upstream/large.cpu"] {
+            let gz = std::fs::read(format!("{dir}{rel}")).unwrap();
+            let raw = inflate(&gz, MAX_INFLATED).unwrap();
+            let ours = decode_raw(&raw).unwrap();
+            let w = wire::Profile::decode(raw.as_slice()).unwrap();
+            let s = |i: i64| String::from_utf8_lossy(&w.string_table[i as usize]).into_owned();
+            assert_eq!(ours.sample.len(), w.sample.len(), "{rel}");
+            for (a, b) in ours.sample.iter().zip(&w.sample) {
+                assert_eq!(a.location_id, b.location_id);
+                assert_eq!(a.value, b.value);
+                let keys: Vec<_> = b.label.iter().map(|l| s(l.key)).collect();
+                assert_eq!(
+                    a.label.iter().map(|l| &l.key).collect::<Vec<_>>(),
+                    keys.iter().collect::<Vec<_>>()
+                );
+            }
+            for (a, b) in ours.location.iter().zip(&w.location) {
+                assert_eq!(
+                    (a.id, a.mapping_id, a.address),
+                    (b.id, b.mapping_id, b.address)
+                );
+                let lines: Vec<_> = b.line.iter().map(|l| (l.function_id, l.line)).collect();
+                assert_eq!(
+                    a.line
+                        .iter()
+                        .map(|l| (l.function_id, l.line))
+                        .collect::<Vec<_>>(),
+                    lines
+                );
+            }
+            for (a, b) in ours.function.iter().zip(&w.function) {
+                assert_eq!(
+                    (a.id, &a.name, &a.filename),
+                    (b.id, &s(b.name), &s(b.filename))
+                );
+            }
+            for (a, b) in ours.mapping.iter().zip(&w.mapping) {
+                assert_eq!(
+                    (a.id, &a.filename, &a.build_id),
+                    (b.id, &s(b.filename), &s(b.build_id))
+                );
+            }
+            assert_eq!(ours.location.len(), w.location.len());
+            assert_eq!(ours.function.len(), w.function.len());
+            assert_eq!(ours.mapping.len(), w.mapping.len());
+            assert_eq!(
+                ours.comments,
+                w.comment.iter().map(|&i| s(i)).collect::<Vec<_>>()
+            );
+            assert_eq!((ours.period, ours.time_nanos), (w.period, w.time_nanos));
+        }
+    }
+
+    #[test]
+    fn inflation_stops_at_the_cap() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &[0u8; 1 << 16]).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(inflate(&gz, 1 << 16).unwrap().len(), 1 << 16);
+        let err = inflate(&gz, 1000).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "profile too large: gzip data inflates to more than 1000 bytes"
+        );
+    }
 }
