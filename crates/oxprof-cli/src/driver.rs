@@ -1,0 +1,325 @@
+//! pprof's pipeline (`internal/driver/driver.go`): fetch and merge the sources, subtract the
+//! base, then for each report apply the options (sample value, filters, granularity) to a fresh
+//! copy of the profile and print the report.
+
+use std::{
+    fs::File,
+    io::{self, IsTerminal, Write},
+};
+
+use anyhow::{anyhow, bail, Result};
+use oxprof_profile::{compile_regex_option, Granularity, NumLabelUnits, Profile, TagFilter};
+use oxprof_report::{Options, Report};
+
+use crate::{
+    fetch,
+    flags::{Command, Config, Sources},
+};
+
+/// Fetches every source and base, merges them and prepares the result as pprof does: base
+/// subtraction, binary overrides, `drop_frames`, comments, a saved copy when anything came over
+/// HTTP, and validation.
+pub(crate) fn load(sources: &Sources) -> Result<Profile> {
+    let fetch_all = |list: &[String]| -> Vec<Result<fetch::Fetched>> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = list
+                .iter()
+                .map(|src| scope.spawn(|| fetch::fetch(src, sources.seconds, sources.timeout)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("fetch failed"))))
+                .collect()
+        })
+    };
+    let mut remote = false;
+    let wanted = sources.sources.len() + sources.base.len();
+    let mut fetched = 0;
+    let mut first_error = None;
+    let mut group = |list: &[String]| -> Result<Option<Profile>> {
+        let mut profiles = Vec::new();
+        for result in fetch_all(list) {
+            match result {
+                Ok(f) => {
+                    remote |= f.url.is_some();
+                    let mut p = f.profile;
+                    override_main_binary(&mut p, sources);
+                    profiles.push(p);
+                }
+                Err(e) if first_error.is_none() => first_error = Some(e),
+                Err(e) => eprintln!("oxprof: {e:#}"),
+            }
+        }
+        fetched += profiles.len();
+        if profiles.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Profile::combine(profiles)?))
+    };
+    let profile = group(&sources.sources)?;
+    let base = if sources.base.is_empty() {
+        None
+    } else {
+        group(&sources.base)?
+    };
+    let mut profile = match (profile, first_error) {
+        (Some(p), None) => p,
+        (Some(p), Some(e)) => {
+            eprintln!("oxprof: {e:#}");
+            eprintln!("fetched {fetched} profiles out of {wanted}");
+            p
+        }
+        (None, Some(e)) => return Err(e),
+        (None, None) => bail!("failed to fetch any profiles"),
+    };
+    if let Some(base) = base {
+        profile = profile.with_base(base, sources.diff_base, sources.normalize)?;
+    }
+    profile.remove_uninteresting_frames()?;
+    if let Some(comment) = &sources.add_comment {
+        profile.comments.push(comment.clone());
+    }
+    if remote {
+        match fetch::save(&profile) {
+            Ok(path) => eprintln!("Saved profile in {}", path.display()),
+            Err(e) => eprintln!("Could not save profile: {e:#}"),
+        }
+    }
+    profile.validate()?;
+    Ok(profile)
+}
+
+/// The main binary named on the command line replaces the first mapping's file, as pprof's
+/// `locateBinaries` does.
+fn override_main_binary(profile: &mut Profile, sources: &Sources) {
+    if let Some(m) = profile.mapping.first_mut() {
+        if let Some(exe) = &sources.exec_name {
+            m.filename = exe.clone();
+        }
+        if let Some(id) = &sources.build_id {
+            m.build_id = id.clone();
+        }
+    }
+}
+
+/// Where a report goes: standard output or a file.
+pub(crate) fn open_output(
+    config: &Config,
+    command: &Command,
+    interactive: bool,
+) -> Result<Box<dyn Write>> {
+    if !config.output.is_empty() {
+        eprintln!("Generating report in {}", config.output);
+        let file = File::create(&config.output)
+            .map_err(|e| anyhow!("{}: {}", config.output, fetch::io_error_text(&e)))?;
+        return Ok(Box::new(io::BufWriter::new(file)));
+    }
+    // pprof keeps binary formats away from terminals: they go to ./profileNNN.pb.gz instead.
+    if command.name == "proto" && (interactive || io::stdout().is_terminal()) {
+        let (path, file) = fetch::new_numbered_file(std::path::Path::new(""), "profile", ".pb.gz")?;
+        eprintln!("Generating report in {}", path.display());
+        return Ok(Box::new(io::BufWriter::new(file)));
+    }
+    Ok(Box::new(io::BufWriter::new(io::stdout().lock())))
+}
+
+/// Generates one report from `profile` (which it consumes: reports filter and aggregate it).
+pub(crate) fn generate(
+    mut profile: Profile,
+    command: &Command,
+    config: &Config,
+    interactive: bool,
+) -> Result<()> {
+    let config = command_overrides(command, config, interactive);
+    // Label units are inferred before filtering, as pprof does, so filters cannot change them.
+    let units = profile.num_label_units();
+    for (key, others) in &units.ignored {
+        eprintln!(
+            "For tag {key} used unit {}, also encountered unit(s) {}",
+            units.units[key],
+            others.join(", ")
+        );
+    }
+    let mut options = report_options(&profile, &config)?;
+    if let Some(re) = &command.param {
+        compile_argument(re)?;
+    }
+    if config.relative_percentages {
+        apply_focus(&mut profile, &config, &units)?;
+    } else {
+        // Percentages refer to the whole profile, so the total is taken before focusing.
+        options.total = Some(Report::new(&profile, &options, &command.name)?.total);
+        apply_focus(&mut profile, &config, &units)?;
+    }
+    let granularity: Granularity = config.granularity.parse()?;
+    profile.aggregate_to(granularity, !config.noinlines, false)?;
+
+    let mut out = open_output(&config, command, interactive)?;
+    write_report(&mut *out, &mut profile, command, &options, &units)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// pprof's per-command adjustments that live outside the report options: the granularity raw
+/// and proto output need, and the shell's default of ten entries for `top`.
+fn command_overrides(command: &Command, config: &Config, interactive: bool) -> Config {
+    let mut config = config.clone();
+    if matches!(command.name.as_str(), "raw" | "proto") {
+        config.granularity = "addresses".into();
+    }
+    if interactive && config.nodecount == -1 && matches!(command.name.as_str(), "top" | "text") {
+        config.nodecount = 10;
+    }
+    config
+}
+
+/// The report options `config` asks for on `profile`.
+fn report_options(profile: &Profile, config: &Config) -> Result<Options> {
+    if profile.sample_type.is_empty() {
+        bail!("profile has no samples");
+    }
+    let sample_index = profile.sample_index(&config.sample_index)?;
+    if config.divide_by == 0.0 {
+        bail!("zero divisor specified");
+    }
+    let filters = [
+        ("focus", &config.focus),
+        ("ignore", &config.ignore),
+        ("hide", &config.hide),
+        ("show", &config.show),
+        ("show_from", &config.show_from),
+        ("tagfocus", &config.tagfocus),
+        ("tagignore", &config.tagignore),
+        ("tagshow", &config.tagshow),
+        ("taghide", &config.taghide),
+    ];
+    Ok(Options {
+        sample_index,
+        mean: config.mean,
+        cum_sort: config.sort == "cum",
+        drop_negative: config.drop_negative,
+        compact_labels: config.compact_labels,
+        ratio: 1.0 / config.divide_by,
+        node_count: usize::try_from(config.nodecount).ok(),
+        node_fraction: config.nodefraction,
+        edge_fraction: config.edgefraction,
+        trim: config.trim,
+        output_unit: config.unit.clone(),
+        active_filters: filters
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        ..Options::default()
+    })
+}
+
+/// pprof's `applyFocus`: name filters, tag filters, tag key filters, then `prune_from`, with a
+/// warning for each filter that matched nothing.
+fn apply_focus(profile: &mut Profile, config: &Config, units: &NumLabelUnits) -> Result<()> {
+    let focus = compile_regex_option("focus", &config.focus)?;
+    let ignore = compile_regex_option("ignore", &config.ignore)?;
+    let hide = compile_regex_option("hide", &config.hide)?;
+    let show = compile_regex_option("show", &config.show)?;
+    let show_from = compile_regex_option("show_from", &config.show_from)?;
+    let tagfocus = TagFilter::compile("tagfocus", &config.tagfocus, units)?;
+    let tagignore = TagFilter::compile("tagignore", &config.tagignore, units)?;
+    let tagshow = compile_regex_option("tagshow", &config.tagshow)?;
+    let taghide = compile_regex_option("taghide", &config.taghide)?;
+    let prune_from = compile_regex_option("prune_from", &config.prune_from)?;
+    for (name, filter) in [("tagfocus", &tagfocus), ("tagignore", &tagignore)] {
+        if filter.as_ref().is_some_and(TagFilter::is_range) {
+            let value = if name == "tagfocus" {
+                &config.tagfocus
+            } else {
+                &config.tagignore
+            };
+            let value = value.split_once('=').map_or(value.as_str(), |(_, v)| v);
+            eprintln!("{name}:Interpreted '{value}' as range, not regexp");
+        }
+    }
+
+    let warn = |given: bool, matched: bool, what: &str| {
+        if given && !matched {
+            eprintln!("{what} expression matched no samples");
+        }
+    };
+    let m = profile.filter_samples_by_name(
+        focus.as_ref(),
+        ignore.as_ref(),
+        hide.as_ref(),
+        show.as_ref(),
+    );
+    warn(focus.is_some(), m.focus, "Focus");
+    warn(ignore.is_some(), m.ignore, "Ignore");
+    warn(hide.is_some(), m.hide, "Hide");
+    warn(show.is_some(), m.show, "Show");
+    if let Some(re) = &show_from {
+        warn(true, profile.show_from(re), "ShowFrom");
+    }
+    let (tf, ti) = profile.filter_samples_by_tag(tagfocus.as_ref(), tagignore.as_ref());
+    warn(tagfocus.is_some(), tf, "TagFocus");
+    warn(tagignore.is_some(), ti, "TagIgnore");
+    let (ts, th) = profile.filter_tags_by_name(tagshow.as_ref(), taghide.as_ref());
+    warn(tagshow.is_some(), ts, "TagShow");
+    warn(taghide.is_some(), th, "TagHide");
+    if let Some(re) = &prune_from {
+        profile.prune_from(re);
+    }
+    Ok(())
+}
+
+/// The regex argument of a command such as `peek`, with pprof's error text.
+fn compile_argument(re: &str) -> Result<regex::Regex> {
+    regex::Regex::new(re).map_err(|e| {
+        let text = e.to_string();
+        let reason = text
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or(&text)
+            .trim()
+            .to_string();
+        anyhow!("parsing argument regexp {re}: {reason}")
+    })
+}
+
+/// Writes the report `command` names.
+fn write_report(
+    out: &mut dyn Write,
+    profile: &mut Profile,
+    command: &Command,
+    options: &Options,
+    units: &NumLabelUnits,
+) -> Result<()> {
+    use oxprof_report::{comments, raw, tags, top, traces, tree};
+    match (command.name.as_str(), &command.param) {
+        ("top" | "text", _) => top::write_top(out, profile, options)?,
+        ("tree", _) => tree::write_tree(out, profile, options)?,
+        ("peek", Some(re)) => tree::write_peek(out, profile, options, &compile_argument(re)?)?,
+        ("traces", _) => traces::write_traces(
+            out,
+            profile,
+            &Report::new(profile, options, "traces")?,
+            units,
+        )?,
+        ("tags", _) => {
+            tags::write_tags(out, profile, &Report::new(profile, options, "tags")?, units)?
+        }
+        ("comments", _) => comments::write_comments(out, profile)?,
+        ("raw", _) => raw::write_raw(out, profile)?,
+        ("proto", _) => {
+            // pprof applies -divide_by to the values it saves.
+            if options.ratio != 1.0 {
+                for s in &mut profile.sample {
+                    for v in &mut s.value {
+                        *v = (*v as f64 * options.ratio) as i64;
+                    }
+                }
+            }
+            profile.write(&mut *out)?;
+        }
+        (other, _) => bail!("the {other} report is not available in oxprof yet"),
+    }
+    Ok(())
+}
