@@ -6,3 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 pub mod measurement;
+pub mod graph;
+pub mod header;
+pub mod options;
+pub mod top;
+pub mod tree;
+pub use options::{Options, Report};
