@@ -31,20 +31,7 @@ impl Object {
     /// Parses `data`; the error is the parser's reason, for the caller to attach a path to.
     pub(crate) fn parse(data: &[u8]) -> Result<Object, String> {
         let file = object::File::parse(data).map_err(|e| e.to_string())?;
-        let segments = file
-            .segments()
-            .map(|s| {
-                let (offset, file_size) = s.file_range();
-                let executable = matches!(s.flags(), object::SegmentFlags::Elf { p_flags }
-                    if p_flags & object::elf::PF_X != 0);
-                Segment {
-                    vaddr: s.address(),
-                    offset,
-                    file_size,
-                    executable,
-                }
-            })
-            .collect();
+        let segments = load_segments(&file);
         let symbols = SymbolTable::new(file.symbols().chain(file.dynamic_symbols()));
         Ok(Object {
             build_id: build_id_of(&file),
@@ -54,6 +41,40 @@ impl Object {
             debug_info: load_dwarf(&file),
         })
     }
+}
+
+/// The `PT_LOAD` segments. A debug file (`objcopy --only-keep-debug`) keeps the program headers
+/// but empties the file ranges of the segments whose contents it dropped (code above all); its
+/// segments are then given the layout `ld` produces, file offsets equal to addresses relative to
+/// the first segment, so mappings of the original file still translate.
+fn load_segments(file: &object::File<'_>) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = file
+        .segments()
+        .map(|s| {
+            let (offset, file_size) = s.file_range();
+            let executable = matches!(s.flags(), object::SegmentFlags::Elf { p_flags }
+                if p_flags & object::elf::PF_X != 0);
+            Segment {
+                vaddr: s.address(),
+                offset,
+                file_size,
+                executable,
+            }
+        })
+        .collect();
+    let sizes: Vec<u64> = file.segments().map(|s| s.size()).collect();
+    let code_dropped = segments
+        .iter()
+        .zip(&sizes)
+        .any(|(s, &size)| s.executable && s.file_size == 0 && size > 0);
+    if code_dropped {
+        let base = segments.iter().map(|s| s.vaddr).min().unwrap_or(0);
+        for (segment, size) in segments.iter_mut().zip(sizes) {
+            segment.offset = segment.vaddr - base;
+            segment.file_size = size;
+        }
+    }
+    segments
 }
 
 /// The build id of an object read through any [`ReadRef`] (whole bytes or a lazily read file).
