@@ -20,6 +20,7 @@ mod encode;
 mod error;
 mod filter;
 mod focus;
+mod legacy;
 mod lookup;
 mod merge;
 mod model;
