@@ -5,11 +5,16 @@ use oxprof_profile::{Granularity, Profile};
 /// The repository's shared test data directory.
 pub const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
+/// Decodes `testdata/<path>`.
+pub fn decode(path: &str) -> Profile {
+    let data = std::fs::read(format!("{TESTDATA}/{path}")).expect("test profile is readable");
+    Profile::decode(&data).expect("test profile decodes")
+}
+
 /// Decodes `testdata/<path>` and aggregates it to `granularity` with inlined frames kept, as
 /// `go tool pprof` does before reporting.
 pub fn load(path: &str, granularity: Granularity) -> Profile {
-    let data = std::fs::read(format!("{TESTDATA}/{path}")).expect("test profile is readable");
-    let mut p = Profile::decode(&data).expect("test profile decodes");
+    let mut p = decode(path);
     p.aggregate_to(granularity, true, false)
         .expect("aggregation succeeds");
     p
