@@ -6,6 +6,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 pub mod measurement;
+pub mod comments;
+pub mod raw;
+pub mod tags;
+pub mod traces;
 pub mod graph;
 pub mod header;
 pub mod options;

@@ -1,0 +1,186 @@
+//! The `traces` report: every sample on its own, with its labels, its value and its whole stack
+//! (inlined frames marked), between separator lines, as `go tool pprof -traces` prints it.
+//!
+//! Samples are printed in profile order and never merged: pprof aggregates a profile to the
+//! report granularity without combining samples whose stacks became equal, and `traces` shows
+//! that faithfully.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use oxprof_profile::{Function, LabelValue, NumLabelUnits, Profile, Sample};
+
+use crate::graph::NodeInfo;
+use crate::measurement;
+use crate::Report;
+
+const SEPARATOR: &str = "-----------+-------------------------------------------------------";
+
+/// Writes every sample of `profile` with a stack: a separator, its string labels and its numeric
+/// labels (each kind sorted, `%10s:  v1 v2`), then one line per frame from the leaf up, the
+/// sample's value (per `report`'s sample index, mean, ratio and output unit) on the first.
+/// A closing separator ends the report. The profile header lines are not written here.
+///
+/// `units` gives the unit of each numeric label key; pprof infers them from the profile before
+/// any filtering ([`Profile::num_label_units`]).
+///
+/// ```
+/// use oxprof_profile::{Function, Label, Line, Location, Profile, Sample, ValueType};
+/// let p = Profile {
+///     sample_type: vec![ValueType::new("cpu", "nanoseconds")],
+///     sample: vec![Sample { location_id: vec![1], value: vec![20_000_000], label: vec![Label::str("worker", "a")] }],
+///     location: vec![Location { id: 1, line: vec![Line { function_id: 1, line: 0, column: 0 }], ..Default::default() }],
+///     function: vec![Function { id: 1, name: "main.spin".into(), ..Default::default() }],
+///     ..Default::default()
+/// };
+/// let report = oxprof_report::Report::new(&p, &Default::default(), "traces")?;
+/// let mut out = Vec::new();
+/// oxprof_report::traces::write_traces(&mut out, &p, &report, &p.num_label_units())?;
+/// let sep = "-----------+-------------------------------------------------------";
+/// assert_eq!(
+///     String::from_utf8(out).unwrap(),
+///     format!("{sep}\n    worker:  a\n      20ms   main.spin\n{sep}\n")
+/// );
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_traces(
+    w: &mut dyn Write,
+    profile: &Profile,
+    report: &Report,
+    units: &NumLabelUnits,
+) -> io::Result<()> {
+    let frames = location_frames(profile);
+    for sample in &profile.sample {
+        let stack: Vec<(&NodeInfo, bool)> = sample
+            .location_id
+            .iter()
+            .filter_map(|id| frames.get(id))
+            .flat_map(|infos| {
+                // A location's lines run from the innermost inlined callee to the caller that
+                // holds the address; all but that last one are inlined.
+                infos
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, info)| (info, i + 1 != infos.len()))
+            })
+            .collect();
+        if stack.is_empty() {
+            continue;
+        }
+        writeln!(w, "{SEPARATOR}")?;
+        for line in label_lines(sample, units) {
+            w.write_all(line.as_bytes())?;
+        }
+        let value = sample_value(sample, report);
+        for (i, (info, inline)) in stack.into_iter().enumerate() {
+            let value = if i == 0 {
+                report.format_value(value)
+            } else {
+                String::new()
+            };
+            let inline = if inline { " (inline)" } else { "" };
+            writeln!(w, "{value:>10}   {}{inline}", info.printable_name())?;
+        }
+    }
+    writeln!(w, "{SEPARATOR}")
+}
+
+/// The value reported for `sample`: its entry at the sample index, divided by its first entry
+/// for `-mean` when that is not zero.
+fn sample_value(sample: &Sample, report: &Report) -> i64 {
+    let value = sample
+        .value
+        .get(report.options.sample_index)
+        .copied()
+        .unwrap_or(0);
+    let divisor = if report.options.mean {
+        sample.value.first().copied().unwrap_or(0)
+    } else {
+        0
+    };
+    if divisor != 0 {
+        value.wrapping_div(divisor)
+    } else {
+        value
+    }
+}
+
+/// The label lines of a sample: string labels sorted, then numeric labels (in their key's unit,
+/// scaled to the most readable unit) sorted, one line per key with its values in order.
+fn label_lines(sample: &Sample, units: &NumLabelUnits) -> Vec<String> {
+    let mut strings: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut numbers: Vec<(&str, Vec<String>)> = Vec::new();
+    for label in &sample.label {
+        let (group, value) = match &label.value {
+            LabelValue::Str(s) => (&mut strings, s.clone()),
+            LabelValue::Num { num, .. } => {
+                let unit = units
+                    .units
+                    .get(&label.key)
+                    .map_or(label.key.as_str(), String::as_str);
+                (&mut numbers, measurement::label(*num, unit))
+            }
+        };
+        match group.iter_mut().find(|(k, _)| *k == label.key) {
+            Some((_, values)) => values.push(value),
+            None => group.push((&label.key, vec![value])),
+        }
+    }
+    let render = |group: Vec<(&str, Vec<String>)>| {
+        let mut lines: Vec<String> = group
+            .into_iter()
+            .map(|(k, vs)| format!("{k:>10}:  {}\n", vs.join(" ")))
+            .collect();
+        lines.sort();
+        lines
+    };
+    let mut lines = render(strings);
+    lines.extend(render(numbers));
+    lines
+}
+
+/// The frames of every location, innermost first, named as pprof's graph names them with no
+/// options: address (if kept), function, `file:line` or file, else the binary or `<unknown>`.
+fn location_frames(profile: &Profile) -> HashMap<u64, Vec<NodeInfo>> {
+    let functions: HashMap<u64, &Function> = profile.function.iter().map(|f| (f.id, f)).collect();
+    let objfiles: HashMap<u64, &str> = profile
+        .mapping
+        .iter()
+        .map(|m| (m.id, m.filename.as_str()))
+        .collect();
+    let mut frames = HashMap::with_capacity(profile.location.len());
+    for loc in &profile.location {
+        let objfile = objfiles.get(&loc.mapping_id).copied().unwrap_or_default();
+        let unsymbolized = || NodeInfo {
+            address: loc.address,
+            objfile: objfile.to_string(),
+            ..NodeInfo::default()
+        };
+        let infos: Vec<NodeInfo> = if loc.line.is_empty() {
+            vec![unsymbolized()]
+        } else {
+            loc.line
+                .iter()
+                .map(|line| match functions.get(&line.function_id) {
+                    None => unsymbolized(),
+                    Some(f) => {
+                        let mut info = NodeInfo {
+                            address: loc.address,
+                            lineno: line.line,
+                            name: f.name.clone(),
+                            file: f.filename.clone(),
+                            ..NodeInfo::default()
+                        };
+                        if f.name.is_empty() {
+                            info.objfile = objfile.to_string();
+                            info.start_line = f.start_line;
+                        }
+                        info
+                    }
+                })
+                .collect()
+        };
+        frames.insert(loc.id, infos);
+    }
+    frames
+}

@@ -1,0 +1,84 @@
+//! Shared by the traces, tags and raw tests: loading test data, preparing a profile the way
+//! `go tool pprof` does before it reports, and comparing text with a readable failure.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use oxprof_profile::{FilterOptions, NumLabelUnits, Profile};
+
+/// Bytes of a file under `crates/oxprof-report/testdata/`.
+pub fn testdata(name: &str) -> Vec<u8> {
+    let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Text of a file under `crates/oxprof-report/testdata/`.
+pub fn golden(name: &str) -> String {
+    String::from_utf8(testdata(name)).unwrap()
+}
+
+/// Bytes of a file under the workspace's shared `testdata/go/`.
+pub fn go_testdata(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../testdata/go/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A profile as `go tool pprof` holds it when a report starts: decoded, merged with itself (zero
+/// samples and unreferenced entries gone, ids in order of first use), pruned by its own
+/// drop_frames, filtered, and the numeric label units inferred before filtering.
+pub fn pipeline(data: &[u8], filters: &FilterOptions) -> (Profile, NumLabelUnits) {
+    let p = Profile::decode(data).unwrap();
+    let mut p = Profile::merge(vec![p]).unwrap();
+    p.remove_uninteresting_frames().unwrap();
+    let units = p.num_label_units();
+    p.apply_filters(filters, &units).unwrap();
+    (p, units)
+}
+
+/// pprof's `Profile.Aggregate` with inline frames and function names kept: file names,
+/// line numbers and addresses dropped as asked, and, as in pprof, samples left unmerged.
+pub fn aggregate_keeping_samples(p: &mut Profile, filename: bool, linenumber: bool) {
+    for f in &mut p.function {
+        if !filename {
+            f.filename.clear();
+        }
+    }
+    for loc in &mut p.location {
+        for line in &mut loc.line {
+            if !linenumber {
+                line.line = 0;
+            }
+            line.column = 0;
+        }
+        loc.address = 0;
+    }
+}
+
+/// The part of a `go tool pprof` output after its header lines (`File:`, `Type:`, ...): from
+/// the first line starting with `marker` on.
+pub fn after_header<'a>(text: &'a str, marker: &str) -> &'a str {
+    let at = text
+        .find(&format!("\n{marker}"))
+        .expect("output has a header")
+        + 1;
+    &text[at..]
+}
+
+/// Asserts equal text, naming the first differing line.
+pub fn assert_text_eq(got: &str, want: &str) {
+    if got == want {
+        return;
+    }
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.split('\n').collect(), want.split('\n').collect());
+    let i = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
+    panic!(
+        "output differs at line {}:\n  got:  {:?}\n  want: {:?}\n({} lines vs {} wanted)",
+        i + 1,
+        g.get(i),
+        w.get(i),
+        g.len(),
+        w.len()
+    );
+}
