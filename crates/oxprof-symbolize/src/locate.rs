@@ -1,6 +1,8 @@
 //! Finding the object file for a mapping: by build id or name in search directories, or at the
 //! path the profile recorded. A file whose build id differs from the mapping's is never used.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use oxprof_profile::Mapping;
@@ -31,26 +33,70 @@ pub(crate) fn is_pseudo_file(name: &str) -> bool {
         || name.starts_with("/memfd:")
 }
 
-/// Looks for the mapping's object in `dirs`, in pprof's `PPROF_BINARY_PATH` order plus the GDB
-/// `.build-id` layout, then among plain files whose build id matches.
-pub(crate) fn in_dirs(
-    mapping: &Mapping,
-    dirs: &[PathBuf],
-    warnings: &mut Vec<String>,
-) -> Option<Found> {
-    let want = mapping_build_id(mapping);
-    for dir in dirs {
-        for path in candidates(dir, &mapping.filename, want.as_deref()) {
-            if let Some(found) = try_file(&path, want.as_deref(), warnings) {
-                return Some(found);
-            }
+/// Search directories, with an index of the build ids of the files directly in them, built the
+/// first time a mapping is found under none of the names tried.
+pub(crate) struct SearchPath<'a> {
+    dirs: &'a [PathBuf],
+    by_build_id: OnceCell<HashMap<String, PathBuf>>,
+}
+
+impl<'a> SearchPath<'a> {
+    pub(crate) fn new(dirs: &'a [PathBuf]) -> Self {
+        SearchPath {
+            dirs,
+            by_build_id: OnceCell::new(),
         }
     }
-    let want = want?;
-    dirs.iter()
-        .flat_map(|dir| loader::files_in(dir))
-        .filter(|path| loader::build_id(path).as_deref() == Some(want.as_str()))
-        .find_map(|path| try_file(&path, Some(&want), warnings))
+
+    /// Looks for the mapping's object in pprof's `PPROF_BINARY_PATH` order plus the GDB
+    /// `.build-id` layout, then among plain files whose build id matches.
+    pub(crate) fn find(&self, mapping: &Mapping, warnings: &mut Vec<String>) -> Option<Found> {
+        let want = mapping_build_id(mapping);
+        for dir in self.dirs {
+            for path in candidates(dir, &mapping.filename, want.as_deref()) {
+                if let Some(found) = try_file(&path, want.as_deref(), warnings) {
+                    return Some(found);
+                }
+            }
+        }
+        let want = want?;
+        let path = self.index().get(&want)?;
+        try_file(path, Some(&want), warnings)
+    }
+
+    /// A separate debug file (`objcopy --only-keep-debug`) with DWARF for the object with
+    /// `build_id`, in the directories and then the system's debug directory.
+    pub(crate) fn debug_file(&self, build_id: &str) -> Option<Object> {
+        let (head, tail) = split_build_id(build_id)?;
+        let system = PathBuf::from("/usr/lib/debug");
+        self.dirs
+            .iter()
+            .chain(std::iter::once(&system))
+            .flat_map(|dir| {
+                let name = format!("{tail}.debug");
+                [
+                    dir.join(".build-id").join(head).join(&name),
+                    dir.join(head).join(&name),
+                ]
+            })
+            .filter(|path| {
+                loader::is_file(path) && loader::build_id(path).as_deref() == Some(build_id)
+            })
+            .find_map(|path| loader::load(&path).ok().filter(|o| o.debug_info.is_some()))
+    }
+
+    fn index(&self) -> &HashMap<String, PathBuf> {
+        self.by_build_id.get_or_init(|| {
+            let mut index = HashMap::new();
+            for path in self.dirs.iter().flat_map(|dir| loader::files_in(dir)) {
+                if let Some(id) = loader::build_id(&path) {
+                    // The first directory listed wins, as for the named candidates.
+                    index.entry(id).or_insert(path);
+                }
+            }
+            index
+        })
+    }
 }
 
 /// The object at the mapping's own path, unless that path is a pseudo name.
@@ -63,25 +109,6 @@ pub(crate) fn at_mapping_path(mapping: &Mapping, warnings: &mut Vec<String>) -> 
         mapping_build_id(mapping).as_deref(),
         warnings,
     )
-}
-
-/// A separate debug file (`objcopy --only-keep-debug`) with DWARF for the object with
-/// `build_id`, in `dirs` and then the system's debug directory.
-pub(crate) fn debug_file(build_id: &str, dirs: &[PathBuf]) -> Option<Object> {
-    let (head, tail) = split_build_id(build_id)?;
-    let system = PathBuf::from("/usr/lib/debug");
-    dirs.iter()
-        .chain(std::iter::once(&system))
-        .flat_map(|dir| {
-            [
-                dir.join(".build-id")
-                    .join(head)
-                    .join(format!("{tail}.debug")),
-                dir.join(head).join(format!("{tail}.debug")),
-            ]
-        })
-        .filter(|path| loader::is_file(path) && loader::build_id(path).as_deref() == Some(build_id))
-        .find_map(|path| loader::load(&path).ok().filter(|o| o.debug_info.is_some()))
 }
 
 /// Paths in `dir` that may hold the object named `filename` with `build_id`, most specific first.

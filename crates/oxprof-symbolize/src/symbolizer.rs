@@ -12,7 +12,7 @@ use crate::demangle::Demangle;
 use crate::dwarf::Frame;
 use crate::error::{Error, ErrorKind, Result};
 use crate::functions::FunctionTable;
-use crate::locate::{self, Found};
+use crate::locate::{self, Found, SearchPath};
 use crate::resolve::Sources;
 
 /// Symbolizes profiles from local ELF objects.
@@ -186,6 +186,7 @@ impl Symbolizer {
                     .push(index);
             }
         }
+        let search_path = SearchPath::new(&self.search_path);
         let mut functions = FunctionTable::new(profile);
         let mut report = Report::default();
         for index in 0..profile.mapping.len() {
@@ -202,7 +203,8 @@ impl Symbolizer {
             let found;
             let object = match given_for(&given, index, &mapping)? {
                 Some(given) => given,
-                None => match locate::in_dirs(&mapping, &self.search_path, &mut report.warnings)
+                None => match search_path
+                    .find(&mapping, &mut report.warnings)
                     .or_else(|| locate::at_mapping_path(&mapping, &mut report.warnings))
                 {
                     Some(f) => {
@@ -217,7 +219,7 @@ impl Symbolizer {
                 },
             };
             let debug_file = match (&object.object.debug_info, &object.object.build_id) {
-                (None, Some(id)) => locate::debug_file(id, &self.search_path),
+                (None, Some(id)) => search_path.debug_file(id),
                 _ => None,
             };
             let sources = Sources {

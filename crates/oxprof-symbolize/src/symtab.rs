@@ -20,8 +20,7 @@ impl SymbolTable {
             })
             .collect();
         // Several names at one address (aliases, the same symbol in .symtab and .dynsym): keep
-        // the global, sized one, so `memcpy` wins over `__memcpy_avx_unaligned` only when it is
-        // the exported name.
+        // a global one, the name callers use, and among those the one with a size.
         entries.sort_by(|a, b| a.0.cmp(&b.0).then(b.3.cmp(&a.3)).then(b.1.cmp(&a.1)));
         entries.dedup_by_key(|e| e.0);
         SymbolTable {
