@@ -54,6 +54,39 @@ fn pie_inline_chain_is_innermost_first() {
 }
 
 #[test]
+fn compressed_debug_sections_are_read() {
+    let prog = Program::c(&["-fPIE", "-pie", "-gz=zlib"]);
+    let sections = std::process::Command::new("readelf")
+        .arg("-SW")
+        .arg(&prog.path)
+        .output()
+        .unwrap();
+    let sections = String::from_utf8_lossy(&sections.stdout).into_owned();
+    assert!(
+        sections
+            .lines()
+            .any(|l| l.contains(".debug_info") && l.contains(" C ")),
+        "{sections}"
+    );
+    let mapping = whole_file_mapping(&prog.path, PIE_BASE, &prog.build_id());
+    let mut profile = profile(mapping, &[PIE_BASE + prog.symbol("leaf_marker")]);
+
+    Symbolizer::new().symbolize(&mut profile).unwrap();
+
+    let lines: Vec<(String, i64)> = frames(&profile, 0)
+        .into_iter()
+        .map(|f| (f.0, f.3))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("leaf".into(), LEAF_ASM_LINE),
+            ("outer".into(), OUTER_CALL_LINE)
+        ]
+    );
+}
+
+#[test]
 fn text_only_mapping_with_file_offset() {
     let prog = Program::c(&["-fPIE", "-pie"]);
     let marker = prog.symbol("leaf_marker");
