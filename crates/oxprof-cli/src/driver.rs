@@ -174,7 +174,7 @@ fn command_overrides(command: &Command, config: &Config, interactive: bool) -> C
 }
 
 /// The report options `config` asks for on `profile`.
-fn report_options(profile: &Profile, config: &Config) -> Result<Options> {
+pub(crate) fn report_options(profile: &Profile, config: &Config) -> Result<Options> {
     if profile.sample_type.is_empty() {
         bail!("profile has no samples");
     }

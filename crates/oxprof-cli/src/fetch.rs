@@ -30,7 +30,7 @@ pub(crate) fn fetch(source: &str, seconds: Option<u64>, timeout: Option<u64>) ->
                 eprintln!("Please wait... ({s}s)");
             }
             let data = http_get(&url, timeout)?;
-            let profile = Profile::decode(&data).with_context(|| url.clone())?;
+            let profile = Profile::parse(&data).with_context(|| url.clone())?;
             Ok(Fetched {
                 profile,
                 url: Some(url),
@@ -38,7 +38,7 @@ pub(crate) fn fetch(source: &str, seconds: Option<u64>, timeout: Option<u64>) ->
         }
         None => {
             let data = fs::read(source).map_err(|e| anyhow!("{source}: {}", io_error_text(&e)))?;
-            let profile = Profile::decode(&data).with_context(|| source.to_string())?;
+            let profile = Profile::parse(&data).with_context(|| source.to_string())?;
             Ok(Fetched { profile, url: None })
         }
     }

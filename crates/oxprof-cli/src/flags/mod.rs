@@ -65,7 +65,7 @@ pub(crate) enum Parsed {
     /// `-h` / `--help`.
     Help,
     /// Everything else.
-    Run(Invocation),
+    Run(Box<Invocation>),
 }
 
 /// Parses the arguments after the program name.
@@ -192,11 +192,11 @@ pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, S
         }
     }
     sources.sources = positional;
-    Ok(Parsed::Run(Invocation {
+    Ok(Parsed::Run(Box::new(Invocation {
         command,
         config,
         sources,
-    }))
+    })))
 }
 
 fn set_source(
@@ -258,7 +258,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Invocation, String> {
         match parse(args.iter().map(|s| s.to_string()))? {
-            Parsed::Run(inv) => Ok(inv),
+            Parsed::Run(inv) => Ok(*inv),
             Parsed::Help => Err("help".into()),
         }
     }
@@ -334,8 +334,8 @@ mod tests {
             "-seconds=5",
             "-timeout",
             "9",
-            "a",
-            "b",
+            "x.pb",
+            "y.pb",
         ])
         .unwrap();
         assert_eq!(inv.sources.base, ["b1", "b2"]);
@@ -344,7 +344,7 @@ mod tests {
             (inv.sources.seconds, inv.sources.timeout),
             (Some(5), Some(9))
         );
-        assert_eq!(inv.sources.sources, ["a", "b"]);
+        assert_eq!(inv.sources.sources, ["x.pb", "y.pb"]);
         let inv = run(&["-diff_base", "b", "-normalize", "a"]).unwrap();
         assert!(inv.sources.diff_base && inv.config.normalize);
         let inv = run(&["abc123", "a"]).unwrap();

@@ -23,7 +23,7 @@ pub(crate) enum Action {
     /// Leave the shell.
     Quit,
     /// Generate a report with these (non-persistent) options.
-    Report(Command, Config),
+    Report(Command, Box<Config>),
 }
 
 /// The lines a shortcut stands for: `:` clears the filters, a sample type `T` selects it, and
@@ -178,7 +178,7 @@ fn command_line(tokens: &[&str], config: &Config) -> Result<Action, String> {
     };
     cat_regex(focus_field, &focus);
     cat_regex(ignore_field, &ignore);
-    Ok(Action::Report(Command { name, param }, config))
+    Ok(Action::Report(Command { name, param }, Box::new(config)))
 }
 
 /// Joins regexes with `|`, so either matches.
@@ -206,7 +206,7 @@ mod tests {
 
     fn report(line: &str, config: &mut Config) -> (Command, Config) {
         match interpret(line, config, &heap()) {
-            Ok(Action::Report(c, cfg)) => (c, cfg),
+            Ok(Action::Report(c, cfg)) => (c, *cfg),
             other => panic!("{line}: {other:?}"),
         }
     }

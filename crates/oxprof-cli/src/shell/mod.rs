@@ -106,22 +106,21 @@ fn helper_for(profile: &Profile) -> ShellHelper {
     }
 }
 
-/// pprof's greeting, with its warning when the default sample type has no samples.
-fn greet(profile: &Profile, config: &Config) -> io::Result<()> {
-    let index = profile.sample_index(&config.sample_index).unwrap_or(0);
-    let total: i64 = profile
-        .sample
-        .iter()
-        .filter_map(|s| s.value.get(index))
-        .map(|v| v.saturating_abs())
-        .sum();
-    let mut text = String::new();
-    if total == 0 && profile.sample_type.len() > 1 {
+/// pprof's greeting: the profile's header lines, a warning when the selected sample type has
+/// no samples, and how to get help.
+fn greet(profile: &Profile, config: &Config) -> Result<()> {
+    let options = driver::report_options(profile, config)?;
+    let report = oxprof_report::Report::new(profile, &options, "top")?;
+    let mut text = oxprof_report::header::profile_labels(&report, profile).join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    if report.total == 0 && profile.sample_type.len() > 1 {
         text += "No samples were found with the default sample value type.\n";
         text += "Try \"sample_index\" command to analyze different sample values.\n\n";
     }
     text += "Entering interactive mode (type \"help\" for commands, \"o\" for options)";
-    print(&text)
+    Ok(print(&text)?)
 }
 
 /// What `options` prints: every option and option group with its current value, as pprof's
