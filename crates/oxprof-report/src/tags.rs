@@ -48,13 +48,11 @@ pub fn write_tags(
     units: &NumLabelUnits,
 ) -> io::Result<()> {
     let output_unit = &report.options.output_unit;
+    let weights = report.graph_options();
     let mut tags: BTreeMap<&str, BTreeMap<String, i64>> = BTreeMap::new();
     for sample in &profile.sample {
-        let value = sample
-            .value
-            .get(report.options.sample_index)
-            .copied()
-            .unwrap_or(0);
+        // pprof sums plain values here, never means.
+        let (value, _) = weights.weigh(sample);
         for label in &sample.label {
             let name = match &label.value {
                 LabelValue::Str(s) => s.clone(),

@@ -10,16 +10,16 @@ use std::io::{self, Write};
 
 use oxprof_profile::{Function, LabelValue, NumLabelUnits, Profile, Sample};
 
-use crate::graph::NodeInfo;
-use crate::measurement;
-use crate::Report;
+use crate::graph::{GraphOptions, NodeInfo};
+use crate::{header, measurement, Report};
 
 const SEPARATOR: &str = "-----------+-------------------------------------------------------";
 
-/// Writes every sample of `profile` with a stack: a separator, its string labels and its numeric
-/// labels (each kind sorted, `%10s:  v1 v2`), then one line per frame from the leaf up, the
-/// sample's value (per `report`'s sample index, mean, ratio and output unit) on the first.
-/// A closing separator ends the report. The profile header lines are not written here.
+/// Writes the profile's header lines ([`header::profile_labels`]), then every sample of
+/// `profile` with a stack: a separator, its string labels and its numeric labels (each kind
+/// sorted, `%10s:  v1 v2`), then one line per frame from the leaf up, the sample's value (per
+/// `report`'s sample index, mean, ratio and output unit) on the first. A closing separator ends
+/// the report.
 ///
 /// `units` gives the unit of each numeric label key; pprof infers them from the profile before
 /// any filtering ([`Profile::num_label_units`]).
@@ -39,7 +39,7 @@ const SEPARATOR: &str = "-----------+-------------------------------------------
 /// let sep = "-----------+-------------------------------------------------------";
 /// assert_eq!(
 ///     String::from_utf8(out).unwrap(),
-///     format!("{sep}\n    worker:  a\n      20ms   main.spin\n{sep}\n")
+///     format!("Type: cpu\n{sep}\n    worker:  a\n      20ms   main.spin\n{sep}\n")
 /// );
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -49,7 +49,9 @@ pub fn write_traces(
     report: &Report,
     units: &NumLabelUnits,
 ) -> io::Result<()> {
+    writeln!(w, "{}", header::profile_labels(report, profile).join("\n"))?;
     let frames = location_frames(profile);
+    let weights = report.graph_options();
     for sample in &profile.sample {
         let stack: Vec<(&NodeInfo, bool)> = sample
             .location_id
@@ -71,7 +73,7 @@ pub fn write_traces(
         for line in label_lines(sample, units) {
             w.write_all(line.as_bytes())?;
         }
-        let value = sample_value(sample, report);
+        let value = sample_value(sample, &weights);
         for (i, (info, inline)) in stack.into_iter().enumerate() {
             let value = if i == 0 {
                 report.format_value(value)
@@ -85,23 +87,12 @@ pub fn write_traces(
     writeln!(w, "{SEPARATOR}")
 }
 
-/// The value reported for `sample`: its entry at the sample index, divided by its first entry
-/// for `-mean` when that is not zero.
-fn sample_value(sample: &Sample, report: &Report) -> i64 {
-    let value = sample
-        .value
-        .get(report.options.sample_index)
-        .copied()
-        .unwrap_or(0);
-    let divisor = if report.options.mean {
-        sample.value.first().copied().unwrap_or(0)
-    } else {
-        0
-    };
-    if divisor != 0 {
-        value.wrapping_div(divisor)
-    } else {
-        value
+/// The value reported for `sample`: its weight, divided by its mean divisor when that is not
+/// zero (pprof's `-mean`).
+fn sample_value(sample: &Sample, options: &GraphOptions) -> i64 {
+    match options.weigh(sample) {
+        (value, 0) => value,
+        (value, divisor) => value.wrapping_div(divisor),
     }
 }
 

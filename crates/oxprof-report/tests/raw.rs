@@ -5,7 +5,7 @@ mod pprof_pipeline;
 
 use oxprof_profile::{Function, Label, Line, Location, Mapping, Profile, Sample, ValueType};
 use oxprof_report::raw::write_raw;
-use pprof_pipeline::{assert_text_eq, go_testdata, golden, pipeline, testdata};
+use pprof_pipeline::{assert_text_eq, go_testdata, golden, prepare_default, testdata};
 
 fn raw(p: &Profile) -> String {
     let mut out = Vec::new();
@@ -15,20 +15,20 @@ fn raw(p: &Profile) -> String {
 
 #[test]
 fn cpu_profile_matches_go_tool_pprof() {
-    let (p, _) = pipeline(&go_testdata("cpu.pprof"), &Default::default());
+    let p = prepare_default(&go_testdata("cpu.pprof"), "raw").profile;
     let want = String::from_utf8(go_testdata("golden/cpu.raw.txt")).unwrap();
     assert_text_eq(&raw(&p), &want);
 }
 
 #[test]
 fn goroutine_profile_with_labels_matches_go_tool_pprof() {
-    let (p, _) = pipeline(&testdata("labels.goroutine.pprof"), &Default::default());
+    let p = prepare_default(&testdata("labels.goroutine.pprof"), "raw").profile;
     assert_text_eq(&raw(&p), &golden("labels.goroutine.raw.txt"));
 }
 
 #[test]
 fn edge_profile_matches_go_tool_pprof() {
-    let (p, _) = pipeline(&testdata("edge.pprof"), &Default::default());
+    let p = prepare_default(&testdata("edge.pprof"), "raw").profile;
     assert_text_eq(&raw(&p), &golden("edge.raw.txt"));
 }
 
@@ -146,8 +146,11 @@ fn locations_show_mapping_folding_inlining_and_unknown_functions() {
 
 #[test]
 fn comments_match_go_tool_pprof() {
-    let (p, _) = pipeline(&testdata("edge.pprof"), &Default::default());
+    let p = prepare_default(&testdata("edge.pprof"), "raw").profile;
     let mut out = Vec::new();
     oxprof_report::comments::write_comments(&mut out, &p).unwrap();
-    assert_text_eq(&String::from_utf8(out).unwrap(), &golden("edge.comments.txt"));
+    assert_text_eq(
+        &String::from_utf8(out).unwrap(),
+        &golden("edge.comments.txt"),
+    );
 }

@@ -5,18 +5,13 @@ mod pprof_pipeline;
 use oxprof_profile::{FilterOptions, Label, Profile, Sample, ValueType};
 use oxprof_report::tags::write_tags;
 use oxprof_report::{Options, Report};
-use pprof_pipeline::{assert_text_eq, go_testdata, golden, pipeline, testdata};
+use pprof_pipeline::{assert_text_eq, go_testdata, golden, prepare, testdata};
 
 /// The tags report of a profile prepared as pprof prepares it.
 fn tags(data: &[u8], filters: &FilterOptions, options: Options, sample_index: &str) -> String {
-    let (p, units) = pipeline(data, filters);
-    let options = Options {
-        sample_index: p.sample_index(sample_index).unwrap(),
-        ..options
-    };
-    let report = Report::new(&p, &options, "tags").unwrap();
+    let p = prepare(data, "tags", sample_index, options, filters);
     let mut out = Vec::new();
-    write_tags(&mut out, &p, &report, &units).unwrap();
+    write_tags(&mut out, &p.profile, &p.report, &p.units).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -127,5 +122,18 @@ fn a_key_whose_total_is_not_positive_has_no_percentages() {
     assert_eq!(
         String::from_utf8(out).unwrap(),
         " who: Total -5.0\n      -7.0: a\n       2.0: bb\n\n"
+    );
+}
+
+#[test]
+fn mean_is_ignored_as_pprof_ignores_it() {
+    let data = testdata("edge.pprof");
+    let mean = Options {
+        mean: true,
+        ..Options::default()
+    };
+    assert_text_eq(
+        &tags(&data, &FilterOptions::default(), mean, ""),
+        &golden("edge.tags.txt"),
     );
 }

@@ -1,4 +1,4 @@
-//! `traces` against `go tool pprof -traces` output (everything after the header lines).
+//! `traces` against `go tool pprof -traces` output, header lines included.
 
 mod pprof_pipeline;
 
@@ -6,8 +6,7 @@ use oxprof_profile::{FilterOptions, Label, Profile, Sample, ValueType};
 use oxprof_report::traces::write_traces;
 use oxprof_report::{Options, Report};
 use pprof_pipeline::{
-    after_header, aggregate_keeping_samples, assert_text_eq, go_testdata, golden, pipeline,
-    testdata,
+    aggregate_keeping_samples, assert_text_eq, go_testdata, golden, prepare, testdata,
 };
 
 const SEPARATOR: &str = "-----------+-------------------------------------------------------";
@@ -15,20 +14,21 @@ const SEPARATOR: &str = "-----------+-------------------------------------------
 /// The traces report of a profile prepared as pprof prepares it, at function granularity
 /// (or lines with `lines`), for the sample type `sample_index` names.
 fn traces(data: &[u8], sample_index: &str, lines: bool) -> String {
-    let (mut p, units) = pipeline(data, &FilterOptions::default());
-    aggregate_keeping_samples(&mut p, lines, lines);
-    let options = Options {
-        sample_index: p.sample_index(sample_index).unwrap(),
-        ..Options::default()
-    };
-    let report = Report::new(&p, &options, "traces").unwrap();
+    let mut p = prepare(
+        data,
+        "traces",
+        sample_index,
+        Options::default(),
+        &FilterOptions::default(),
+    );
+    aggregate_keeping_samples(&mut p.profile, lines, lines);
     let mut out = Vec::new();
-    write_traces(&mut out, &p, &report, &units).unwrap();
+    write_traces(&mut out, &p.profile, &p.report, &p.units).unwrap();
     String::from_utf8(out).unwrap()
 }
 
 fn check(got: String, golden_text: &str) {
-    assert_text_eq(&got, after_header(golden_text, SEPARATOR));
+    assert_text_eq(&got, golden_text);
 }
 
 #[test]
@@ -88,7 +88,10 @@ fn empty_profile_prints_one_separator() {
     let report = Report::new(&p, &Options::default(), "traces").unwrap();
     let mut out = Vec::new();
     write_traces(&mut out, &p, &report, &p.num_label_units()).unwrap();
-    assert_eq!(String::from_utf8(out).unwrap(), format!("{SEPARATOR}\n"));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("Type: samples\n{SEPARATOR}\n")
+    );
 }
 
 #[test]
@@ -117,6 +120,8 @@ fn mean_divides_by_the_first_value_and_unknown_frames_are_named() {
     let report = Report::new(&p, &options, "traces").unwrap();
     let mut out = Vec::new();
     write_traces(&mut out, &p, &report, &p.num_label_units()).unwrap();
-    let want = format!("{SEPARATOR}\n     bytes:  3MB\n    2.50ms   <unknown>\n{SEPARATOR}\n");
+    let want = format!(
+        "Type: mean_delay\n{SEPARATOR}\n     bytes:  3MB\n    2.50ms   <unknown>\n{SEPARATOR}\n"
+    );
     assert_eq!(String::from_utf8(out).unwrap(), want);
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use oxprof_profile::{FilterOptions, NumLabelUnits, Profile};
+use oxprof_report::{Options, Report};
 
 /// Bytes of a file under `crates/oxprof-report/testdata/`.
 pub fn testdata(name: &str) -> Vec<u8> {
@@ -21,16 +22,54 @@ pub fn go_testdata(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// A profile as `go tool pprof` holds it when a report starts: decoded, merged with itself (zero
+/// A profile as `go tool pprof` holds it when a report starts, with the report bound to it.
+pub struct Prepared {
+    /// The profile, merged, pruned and filtered.
+    pub profile: Profile,
+    /// The report options bound to it, the total taken before filtering.
+    pub report: Report,
+    /// Units of the numeric labels, inferred before filtering.
+    pub units: NumLabelUnits,
+}
+
+/// Prepares `data` for `command` as `go tool pprof` does: decoded, merged with itself (zero
 /// samples and unreferenced entries gone, ids in order of first use), pruned by its own
-/// drop_frames, filtered, and the numeric label units inferred before filtering.
-pub fn pipeline(data: &[u8], filters: &FilterOptions) -> (Profile, NumLabelUnits) {
+/// drop_frames, numeric label units inferred, the report total taken, and then filtered.
+/// `sample_index` is a sample type name or number, empty for the default.
+pub fn prepare(
+    data: &[u8],
+    command: &str,
+    sample_index: &str,
+    options: Options,
+    filters: &FilterOptions,
+) -> Prepared {
     let p = Profile::decode(data).unwrap();
-    let mut p = Profile::merge(vec![p]).unwrap();
-    p.remove_uninteresting_frames().unwrap();
-    let units = p.num_label_units();
-    p.apply_filters(filters, &units).unwrap();
-    (p, units)
+    let mut profile = Profile::merge(vec![p]).unwrap();
+    profile.remove_uninteresting_frames().unwrap();
+    let units = profile.num_label_units();
+    let mut options = Options {
+        sample_index: profile.sample_index(sample_index).unwrap(),
+        ..options
+    };
+    options.total = Some(Report::new(&profile, &options, command).unwrap().total);
+    profile.apply_filters(filters, &units).unwrap();
+    let report = Report::new(&profile, &options, command).unwrap();
+    Prepared {
+        profile,
+        report,
+        units,
+    }
+}
+
+/// [`prepare`] with pprof's default options and no filters.
+pub fn prepare_default(data: &[u8], command: &str) -> Prepared {
+    prepare(
+        data,
+        command,
+        "",
+        Options::default(),
+        &FilterOptions::default(),
+    )
 }
 
 /// pprof's `Profile.Aggregate` with inline frames and function names kept: file names,
@@ -50,16 +89,6 @@ pub fn aggregate_keeping_samples(p: &mut Profile, filename: bool, linenumber: bo
         }
         loc.address = 0;
     }
-}
-
-/// The part of a `go tool pprof` output after its header lines (`File:`, `Type:`, ...): from
-/// the first line starting with `marker` on.
-pub fn after_header<'a>(text: &'a str, marker: &str) -> &'a str {
-    let at = text
-        .find(&format!("\n{marker}"))
-        .expect("output has a header")
-        + 1;
-    &text[at..]
 }
 
 /// Asserts equal text, naming the first differing line.
