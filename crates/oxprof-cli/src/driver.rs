@@ -10,6 +10,7 @@ use std::{
 use anyhow::{anyhow, bail, Result};
 use oxprof_profile::{compile_regex_option, Granularity, NumLabelUnits, Profile, TagFilter};
 use oxprof_report::{Options, Report};
+use oxprof_symbolize::{Demangle, Symbolizer};
 
 use crate::{
     fetch,
@@ -75,6 +76,11 @@ pub(crate) fn load(sources: &Sources) -> Result<Profile> {
     if let Some(base) = base {
         profile = profile.with_base(base, sources.diff_base, sources.normalize)?;
     }
+    if let Some(symbolizer) = symbolizer(sources)? {
+        for warning in symbolizer.symbolize(&mut profile)?.warnings {
+            eprintln!("{warning}");
+        }
+    }
     profile.remove_uninteresting_frames()?;
     if let Some(comment) = &sources.add_comment {
         profile.comments.push(comment.clone());
@@ -87,6 +93,43 @@ pub(crate) fn load(sources: &Sources) -> Result<Profile> {
     }
     profile.validate()?;
     Ok(profile)
+}
+
+/// The symbolizer `-symbolize` asks for (pprof's modes joined by `:`), or `None` for `none`.
+/// Without a mode, mappings lacking symbols are symbolized from local files.
+fn symbolizer(sources: &Sources) -> Result<Option<Symbolizer>> {
+    let search = std::env::var_os("OXPROF_BINARY_PATH")
+        .filter(|p| !p.is_empty())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| std::path::Path::new(&h).join("oxprof/binaries").into())
+        });
+    let mut symbolizer = Symbolizer::new();
+    if let Some(list) = search {
+        symbolizer = symbolizer.with_search_path_list(&list);
+    }
+    if let Some(exe) = &sources.exec_name {
+        symbolizer = symbolizer.with_binary(exe);
+    }
+    for mode in sources.symbolize.to_lowercase().split(':') {
+        symbolizer = match mode {
+            "" | "local" | "fastlocal" => symbolizer,
+            "none" | "no" => return Ok(None),
+            "force" => symbolizer.with_force(true),
+            "remote" => bail!("-symbolize=remote is not available in oxprof yet"),
+            _ => {
+                let demangle = match mode.strip_prefix("demangle=") {
+                    Some("default" | "templates") => Demangle::Simplified,
+                    Some("full") => Demangle::Full,
+                    Some("none") => Demangle::None,
+                    _ => bail!("unrecognized -symbolize option {mode:?}"),
+                };
+                // A new demangling mode only shows if names are derived again.
+                symbolizer.with_demangle(demangle).with_force(true)
+            }
+        };
+    }
+    Ok(Some(symbolizer))
 }
 
 /// The main binary named on the command line replaces the first mapping's file, as pprof's

@@ -162,6 +162,14 @@ fn errors_are_one_line_with_status_2() {
             "oxprof: zero divisor specified",
         ),
         (
+            &["-top", "-symbolize=remote", &cpu],
+            "oxprof: -symbolize=remote is not available in oxprof yet",
+        ),
+        (
+            &["-top", "-symbolize=local:bogus", &cpu],
+            "oxprof: unrecognized -symbolize option \"bogus\"",
+        ),
+        (
             &["-top", "-normalize", &cpu],
             "oxprof: must have base profile to normalize by",
         ),
@@ -226,6 +234,20 @@ fn several_sources_merge_and_bases_subtract() {
         diff.contains("     2.28s 39.72% 39.72%      2.30s 40.07%  main.hot"),
         "{diff}"
     );
+}
+
+#[test]
+fn add_comment_reaches_the_comments_report() {
+    let cpu = testdata("go/cpu.pprof");
+    let out = success(&run(&[
+        "-comments",
+        "-add_comment",
+        "run 42 on host a",
+        &cpu,
+    ]));
+    assert!(out.lines().any(|l| l == "run 42 on host a"), "{out}");
+    let none = success(&run(&["-comments", "-symbolize=none", &cpu]));
+    assert!(!none.contains("run 42"), "{none}");
 }
 
 #[test]
