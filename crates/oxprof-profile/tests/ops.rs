@@ -7,6 +7,7 @@ use oxprof_profile::{
 };
 use proptest::prelude::*;
 use regex::Regex;
+use std::collections::HashMap;
 
 /// A profile with one function and one location per name (ids 1..n, line 10 × id), two sample
 /// types, and the given samples (stacks leaf first).
@@ -559,6 +560,9 @@ fn coarser_granularities_merge_locations() {
 
 const GO_TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/go/");
 
+/// A real 240 s Go CPU profile from the upstream pprof repository, relative to [`GO_TESTDATA`].
+const LARGE: &str = "../pprof-upstream/large.cpu";
+
 fn read(name: &str) -> Option<Profile> {
     let data = std::fs::read(format!("{GO_TESTDATA}{name}")).ok()?;
     Some(Profile::decode(&data).unwrap())
@@ -608,29 +612,28 @@ fn go_pprof(args: &[&str]) -> Option<Profile> {
 
 /// Samples with their labels and full frames (address and lines), sorted.
 fn canonical(p: &Profile) -> Vec<String> {
+    let functions: HashMap<u64, &str> =
+        p.function.iter().map(|f| (f.id, f.name.as_str())).collect();
+    let frames: HashMap<u64, String> = p
+        .location
+        .iter()
+        .map(|loc| {
+            let lines: Vec<String> = loc
+                .line
+                .iter()
+                .map(|l| format!("{}:{}", functions[&l.function_id], l.line))
+                .collect();
+            (loc.id, format!("{:#x}[{}]", loc.address, lines.join(",")))
+        })
+        .collect();
     let mut out: Vec<String> = p
         .sample
         .iter()
         .map(|s| {
             let mut labels: Vec<String> = s.label.iter().map(|l| format!("{l:?}")).collect();
             labels.sort();
-            let frames: Vec<String> = s
-                .location_id
-                .iter()
-                .map(|id| {
-                    let loc = p.location.iter().find(|l| l.id == *id).unwrap();
-                    let lines: Vec<String> = loc
-                        .line
-                        .iter()
-                        .map(|l| {
-                            let f = p.function.iter().find(|f| f.id == l.function_id).unwrap();
-                            format!("{}:{}", f.name, l.line)
-                        })
-                        .collect();
-                    format!("{:#x}[{}]", loc.address, lines.join(","))
-                })
-                .collect();
-            format!("{:?} {labels:?} {}", s.value, frames.join(" "))
+            let stack: Vec<&str> = s.location_id.iter().map(|id| frames[id].as_str()).collect();
+            format!("{:?} {labels:?} {}", s.value, stack.join(" "))
         })
         .collect();
     out.sort();
@@ -715,6 +718,28 @@ fn filters_agree_with_go_tool_pprof() {
                 o.hide = "sync".into();
             }),
         ),
+        (
+            LARGE,
+            vec!["-focus=runtime", "-ignore=gc", "-tagfocus=x"],
+            o(|o| {
+                o.focus = "runtime".into();
+                o.ignore = "gc".into();
+                o.tagfocus = "x".into();
+            }),
+        ),
+        (
+            LARGE,
+            vec![
+                "-show_from=main\\.",
+                "-hide=^runtime\\.",
+                "-prune_from=Syscall",
+            ],
+            o(|o| {
+                o.show_from = "main\\.".into();
+                o.hide = "^runtime\\.".into();
+                o.prune_from = "Syscall".into();
+            }),
+        ),
     ];
     for (source, args, opts) in cases {
         let mut go_args = args.clone();
@@ -742,6 +767,15 @@ fn filters_agree_with_go_tool_pprof() {
         );
         assert_eq!(canonical(&got), canonical(&want), "{flag}");
     }
+    let want = go_pprof(&["-base", LARGE, LARGE]).unwrap();
+    let got = oxprof(
+        LARGE,
+        Some((LARGE, false, false)),
+        &FilterOptions::default(),
+    );
+    assert!(got.sample.is_empty());
+    assert_eq!(canonical(&got), canonical(&want), "-base of itself");
+
     let want = go_pprof(&["-normalize", "-base=block.pprof", "mutex.pprof"]).unwrap();
     let got = oxprof(
         "mutex.pprof",
