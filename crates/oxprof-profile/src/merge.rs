@@ -9,15 +9,49 @@
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use crate::lookup::Lookup;
 use crate::{
     Error, Function, Label, LabelValue, Line, Location, Mapping, Profile, Result, Sample, ValueType,
 };
 
-/// Marks the end of a chain of samples sharing a hash.
-const NO_SAMPLE: usize = usize::MAX;
+/// Finds merged entries by a hash of their content without storing the content twice: each
+/// hash leads to the first entry with it, and `next` chains the others.
+struct HashIndex {
+    first: HashMap<u64, usize>,
+    next: Vec<usize>,
+}
+
+/// Ends a chain in a [`HashIndex`].
+const END: usize = usize::MAX;
+
+impl HashIndex {
+    fn with_capacity(n: usize) -> Self {
+        HashIndex {
+            first: HashMap::with_capacity(n),
+            next: Vec::with_capacity(n),
+        }
+    }
+
+    /// The first entry with this hash for which `same` holds.
+    fn find(&self, hash: u64, mut same: impl FnMut(usize) -> bool) -> Option<usize> {
+        let mut at = self.first.get(&hash).copied().unwrap_or(END);
+        while at != END {
+            if same(at) {
+                return Some(at);
+            }
+            at = self.next[at];
+        }
+        None
+    }
+
+    /// Records that entry `idx`, the next one in the table, has this hash.
+    fn insert(&mut self, hash: u64, idx: usize) {
+        debug_assert_eq!(idx, self.next.len());
+        self.next.push(self.first.insert(hash, idx).unwrap_or(END));
+    }
+}
 
 #[derive(PartialEq, Eq, Hash)]
 struct MappingKey {
@@ -47,21 +81,21 @@ impl MappingKey {
     }
 }
 
-#[derive(PartialEq, Eq, Hash)]
-struct FunctionKey {
-    start_line: i64,
-    name: String,
-    system_name: String,
-    filename: String,
+/// What makes two functions the same.
+fn same_function(a: &Function, b: &Function) -> bool {
+    a.start_line == b.start_line
+        && a.name == b.name
+        && a.system_name == b.system_name
+        && a.filename == b.filename
 }
 
-#[derive(PartialEq, Eq, Hash)]
-struct LocationKey {
-    /// Address relative to the start of the mapping, so that address randomization does not matter.
-    address: u64,
-    mapping_id: u64,
-    lines: Vec<(u64, i64, i64)>,
-    is_folded: bool,
+/// What makes two locations the same, given the start of the mapping each is in; addresses are
+/// compared relative to it, so that address randomization does not matter.
+fn same_location(a: &Location, a_start: u64, b: &Location, b_start: u64) -> bool {
+    a.mapping_id == b.mapping_id
+        && a.address.wrapping_sub(a_start) == b.address.wrapping_sub(b_start)
+        && a.is_folded == b.is_folded
+        && a.line == b.line
 }
 
 /// Where the entries of the profile being merged went: indexed by their position in its tables.
@@ -74,11 +108,10 @@ struct Placement {
 struct Merger {
     out: Profile,
     hasher: RandomState,
-    /// Hash of (stack, labels) → first merged sample with that hash; `sample_chain` links the rest.
-    samples: HashMap<u64, usize>,
-    sample_chain: Vec<usize>,
-    locations: HashMap<LocationKey, usize>,
-    functions: HashMap<FunctionKey, usize>,
+    /// Merged samples by a hash of their stack and labels.
+    samples: HashIndex,
+    locations: HashIndex,
+    functions: HashIndex,
     mappings: HashMap<MappingKey, usize>,
 }
 
@@ -183,19 +216,25 @@ impl Merger {
             return done;
         }
         let f = &src.function[pos];
-        let key = FunctionKey {
-            start_line: f.start_line,
-            name: f.name.clone(),
-            system_name: f.system_name.clone(),
-            filename: f.filename.clone(),
+        let hash = self
+            .hasher
+            .hash_one((f.start_line, &f.name, &f.system_name, &f.filename));
+        let functions = &self.out.function;
+        let idx = match self
+            .functions
+            .find(hash, |i| same_function(&functions[i], f))
+        {
+            Some(idx) => idx,
+            None => {
+                let idx = functions.len();
+                self.out.function.push(Function {
+                    id: idx as u64 + 1,
+                    ..f.clone()
+                });
+                self.functions.insert(hash, idx);
+                idx
+            }
         };
-        let idx = *self.functions.entry(key).or_insert_with(|| {
-            self.out.function.push(Function {
-                id: self.out.function.len() as u64 + 1,
-                ..f.clone()
-            });
-            self.out.function.len() - 1
-        });
         placed.function[pos] = Some(idx);
         idx
     }
@@ -247,26 +286,38 @@ impl Merger {
         let (mapping_id, mapping_start) = mapping.map_or((0, 0), |(idx, _)| {
             (idx as u64 + 1, self.out.mapping[idx].memory_start)
         });
-        let key = LocationKey {
-            address: address.wrapping_sub(mapping_start),
+        let new = Location {
+            id: 0,
             mapping_id,
-            lines: lines
-                .iter()
-                .map(|l| (l.function_id, l.line, l.column))
-                .collect(),
+            address,
+            line: lines,
             is_folded: loc.is_folded,
         };
-        let idx = *self.locations.entry(key).or_insert_with(|| {
-            let id = self.out.location.len() as u64 + 1;
-            self.out.location.push(Location {
-                id,
-                mapping_id,
-                address,
-                line: lines,
-                is_folded: loc.is_folded,
-            });
-            self.out.location.len() - 1
-        });
+        let hash = self.hasher.hash_one((
+            mapping_id,
+            address.wrapping_sub(mapping_start),
+            &new.line,
+            new.is_folded,
+        ));
+        let (locations, mappings) = (&self.out.location, &self.out.mapping);
+        let start_of = |l: &Location| match l.mapping_id {
+            0 => 0,
+            id => mappings[id as usize - 1].memory_start,
+        };
+        let same =
+            |i: usize| same_location(&locations[i], start_of(&locations[i]), &new, mapping_start);
+        let idx = match self.locations.find(hash, same) {
+            Some(idx) => idx,
+            None => {
+                let idx = locations.len();
+                self.out.location.push(Location {
+                    id: idx as u64 + 1,
+                    ..new
+                });
+                self.locations.insert(hash, idx);
+                idx
+            }
+        };
         placed.location[pos] = Some(idx);
         Ok(idx)
     }
@@ -294,25 +345,19 @@ impl Merger {
             stack.push(self.map_location(src, lookup, pos, placed)? as u64 + 1);
         }
         let labels = canonical_labels(&s.label);
-        let mut hasher = self.hasher.build_hasher();
-        stack.hash(&mut hasher);
-        labels.hash(&mut hasher);
-        let hash = hasher.finish();
+        let hash = self.hasher.hash_one((&stack, &labels));
 
-        let mut candidate = self.samples.get(&hash).copied().unwrap_or(NO_SAMPLE);
-        while candidate != NO_SAMPLE {
-            let existing = &mut self.out.sample[candidate];
-            if existing.location_id == stack && canonical_labels(&existing.label) == labels {
-                for (sum, v) in existing.value.iter_mut().zip(&s.value) {
-                    *sum = sum.wrapping_add(*v);
-                }
-                return Ok(());
+        let merged = &self.out.sample;
+        let same = |i: usize| {
+            merged[i].location_id == stack && canonical_labels(&merged[i].label) == labels
+        };
+        if let Some(idx) = self.samples.find(hash, same) {
+            for (sum, v) in self.out.sample[idx].value.iter_mut().zip(&s.value) {
+                *sum = sum.wrapping_add(*v);
             }
-            candidate = self.sample_chain[candidate];
+            return Ok(());
         }
-        let idx = self.out.sample.len();
-        let previous = self.samples.insert(hash, idx).unwrap_or(NO_SAMPLE);
-        self.sample_chain.push(previous);
+        self.samples.insert(hash, self.out.sample.len());
         self.out.sample.push(Sample {
             location_id: stack,
             value: s.value.clone(),
@@ -333,10 +378,9 @@ pub(crate) fn merge_refs(srcs: &[&Profile]) -> Result<Profile> {
     let mut merger = Merger {
         out: combine_headers(srcs),
         hasher: RandomState::new(),
-        samples: HashMap::with_capacity(first.sample.len()),
-        sample_chain: Vec::with_capacity(first.sample.len()),
-        locations: HashMap::with_capacity(first.location.len()),
-        functions: HashMap::with_capacity(first.function.len()),
+        samples: HashIndex::with_capacity(first.sample.len()),
+        locations: HashIndex::with_capacity(first.location.len()),
+        functions: HashIndex::with_capacity(first.function.len()),
         mappings: HashMap::with_capacity(first.mapping.len()),
     };
     for src in srcs {
