@@ -159,7 +159,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a base-128 varint of at most 10 bytes; excess high bits are dropped, as Go does.
+    #[inline]
     fn varint(&mut self) -> Result<u64> {
+        // Most varints in a profile (ids, small indices, counts) are a single byte.
+        if self.pos < self.end && self.data[self.pos] < 0x80 {
+            self.pos += 1;
+            return Ok(u64::from(self.data[self.pos - 1]));
+        }
         let start = self.pos;
         let mut v = 0u64;
         for shift in (0..70).step_by(7) {
@@ -320,8 +326,9 @@ impl Decoder<'_> {
                 s.to_string()
             }
             Some(_) => {
-                let e = Error::too_large("strings expand to more than 64 times the input size");
-                self.fail(e);
+                self.fail(Error::too_large(format!(
+                    "strings expand to more than {STRING_EXPANSION} times the input size"
+                )));
                 String::new()
             }
             None => {

@@ -63,6 +63,7 @@ impl IdIndex {
     }
 
     /// The vector index of the entity with this id.
+    #[inline]
     pub(crate) fn get(&self, id: u64) -> Option<usize> {
         match usize::try_from(id).ok().and_then(|i| self.dense.get(i)) {
             Some(&pos) if pos != usize::MAX => Some(pos),

@@ -5,8 +5,6 @@
 //! serialize them; tests and the fuzz target decode with them as an implementation independent
 //! of the hand-written decoder in `decode.rs`.
 
-// The derive generates the field accessors; every field is documented by its proto name.
-
 /// `perftools.profiles.Profile`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub(crate) struct Profile {
