@@ -27,6 +27,7 @@ mod model;
 mod prune;
 mod sample_index;
 mod scale;
+mod symbolized;
 mod tagfilter;
 pub mod units;
 mod validate;
