@@ -7,7 +7,7 @@ use oxprof_profile::{
 };
 use proptest::prelude::*;
 use regex::Regex;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A profile with one function and one location per name (ids 1..n, line 10 × id), two sample
 /// types, and the given samples (stacks leaf first).
@@ -783,6 +783,108 @@ fn filters_agree_with_go_tool_pprof() {
         &FilterOptions::default(),
     );
     assert_eq!(canonical(&got), canonical(&want), "-normalize");
+}
+
+/// `go tool pprof -traces` output as stack text → summed value in nanoseconds; `None` without `go`.
+fn go_traces(args: &[&str]) -> Option<BTreeMap<String, i64>> {
+    let out = std::process::Command::new("go")
+        .args(["tool", "pprof", "-traces"])
+        .args(args)
+        .current_dir(GO_TESTDATA)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut stacks = BTreeMap::new();
+    for block in text
+        .split("-----------+-------------------------------------------------------\n")
+        .skip(1)
+    {
+        if block.trim().is_empty() {
+            continue;
+        }
+        let (value, frames) = block.split_at(10);
+        let frames: Vec<&str> = frames.lines().map(str::trim).collect();
+        *stacks.entry(frames.join("\n")).or_insert(0) += parse_duration(value.trim());
+    }
+    Some(stacks)
+}
+
+fn parse_duration(text: &str) -> i64 {
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => panic!("unexpected unit in {text:?}"),
+    };
+    (number.parse::<f64>().unwrap() * scale).round() as i64
+}
+
+/// The aggregated profile's stacks, rendered as `-traces` renders frames at each granularity.
+fn our_traces(granularity: Granularity, inlines: bool) -> BTreeMap<String, i64> {
+    let mut p = oxprof("cpu.pprof", None, &FilterOptions::default());
+    p.aggregate_to(granularity, inlines, false).unwrap();
+    let functions: HashMap<u64, &Function> = p.function.iter().map(|f| (f.id, f)).collect();
+    let frames: HashMap<u64, Vec<String>> = p
+        .location
+        .iter()
+        .map(|loc| {
+            let outermost = loc.line.len().saturating_sub(1);
+            let lines = loc.line.iter().enumerate().map(|(i, l)| {
+                let f = functions[&l.function_id];
+                let inline = if i < outermost { " (inline)" } else { "" };
+                let text = match granularity {
+                    Granularity::Functions => f.name.clone(),
+                    Granularity::FileFunctions => format!("{} {}", f.name, f.filename),
+                    Granularity::Files => f.filename.clone(),
+                    Granularity::Lines => format!("{} {}:{}", f.name, f.filename, l.line),
+                    Granularity::Addresses => {
+                        format!("{:016x} {} {}:{}", loc.address, f.name, f.filename, l.line)
+                    }
+                };
+                text + inline
+            });
+            (loc.id, lines.collect())
+        })
+        .collect();
+    let mut stacks = BTreeMap::new();
+    for s in &p.sample {
+        let text: Vec<&str> = s
+            .location_id
+            .iter()
+            .flat_map(|id| frames[id].iter().map(String::as_str))
+            .collect();
+        *stacks.entry(text.join("\n")).or_insert(0) += s.value[1];
+    }
+    stacks
+}
+
+#[test]
+fn granularities_agree_with_go_tool_pprof() {
+    if read("cpu.pprof").is_none() {
+        return;
+    }
+    let cases = [
+        (vec![], Granularity::Functions, true),
+        (vec!["-noinlines"], Granularity::Functions, false),
+        (vec!["-filefunctions"], Granularity::FileFunctions, true),
+        (vec!["-files", "-noinlines"], Granularity::Files, false),
+        (vec!["-lines"], Granularity::Lines, true),
+        (
+            vec!["-addresses", "-noinlines"],
+            Granularity::Addresses,
+            false,
+        ),
+    ];
+    for (flags, granularity, inlines) in cases {
+        let mut args = flags.clone();
+        args.push("cpu.pprof");
+        let Some(want) = go_traces(&args) else { return };
+        assert!(!want.is_empty());
+        assert_eq!(our_traces(granularity, inlines), want, "{flags:?}");
+    }
 }
 
 // ---- properties ----
