@@ -615,6 +615,24 @@ mod tests {
     }
 
     #[test]
+    fn string_expansion_stops_at_the_budget() {
+        let strings = vec![Cow::Borrowed(""), Cow::Borrowed("abcdef")];
+        let mut d = Decoder {
+            strings,
+            first_error: None,
+            budget: 10,
+        };
+        assert_eq!(d.string(1), "abcdef");
+        assert_eq!(d.string(0), "");
+        assert!(d.first_error.is_none());
+        assert_eq!(d.string(1), "", "a second copy would exceed the budget");
+        assert!(matches!(
+            d.first_error.unwrap().kind(),
+            ErrorKind::TooLarge(_)
+        ));
+    }
+
+    #[test]
     fn inflation_stops_at_the_cap() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         std::io::Write::write_all(&mut gz, &[0u8; 1 << 16]).unwrap();
