@@ -785,6 +785,28 @@ fn filters_agree_with_go_tool_pprof() {
     assert_eq!(canonical(&got), canonical(&want), "-normalize");
 }
 
+#[test]
+fn merging_agrees_with_go_tool_pprof() {
+    if read("cpu.pprof").is_none() {
+        return;
+    }
+    for sources in [
+        vec!["heap.pprof", "heap.pprof"],
+        vec!["cpu.pprof", LARGE, "cpu.pprof"],
+    ] {
+        let Some(want) = go_pprof(&sources) else {
+            return;
+        };
+        let got = Profile::combine(sources.iter().map(|s| read(s).unwrap()).collect()).unwrap();
+        assert_eq!(canonical(&got), canonical(&want), "{sources:?}");
+        assert_eq!(
+            (got.time_nanos, got.duration_nanos),
+            (want.time_nanos, want.duration_nanos)
+        );
+        assert_eq!(got.mapping.len(), want.mapping.len());
+    }
+}
+
 /// `go tool pprof -traces` output as stack text → summed value in nanoseconds; `None` without `go`.
 fn go_traces(args: &[&str]) -> Option<BTreeMap<String, i64>> {
     let out = std::process::Command::new("go")
