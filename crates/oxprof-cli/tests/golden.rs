@@ -8,16 +8,11 @@
 //! `go tool pprof` read them. It needs `go`: outside CI a missing `go` skips those cases with a
 //! message; under `CI=true` it fails, because CI must install it.
 
+use oxprof_testutil::{go_pprof, testdata};
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
 };
-
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel)
-}
 
 fn run_oxprof(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_oxprof"))
@@ -241,28 +236,6 @@ fn tempdir(name: &str) -> PathBuf {
     dir
 }
 
-/// `go tool pprof`, or `None` (with a note) when it is missing outside CI.
-fn go_pprof() -> Option<Command> {
-    let found = Command::new("go")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "go is not installed but CI is set: .ci/run must install golang-go"
-        );
-        eprintln!("note: go is not installed; skipping the go tool pprof interop checks");
-        return None;
-    }
-    let mut cmd = Command::new("go");
-    // The legacy profiles name binaries that exist only on the machine that wrote them; asking go
-    // to symbolize them would only add warnings about missing files.
-    cmd.args(["tool", "pprof", "-symbolize=none"])
-        .env("PPROF_TMPDIR", std::env::temp_dir());
-    Some(cmd)
-}
-
 /// Profiles oxprof writes (plain, merged, filtered, diffed) are read by `go tool pprof`, which
 /// then prints the same report oxprof prints for them.
 #[test]
@@ -300,13 +273,13 @@ fn go_tool_pprof_reads_what_oxprof_writes() {
             String::from_utf8_lossy(&out.stderr)
         );
 
-        let raw = go_pprof().unwrap().args(["-raw", path_s]).output().unwrap();
+        let raw = go_pprof().unwrap().args(["-symbolize=none", "-raw", path_s]).output().unwrap();
         assert!(
             raw.status.success() && raw.stderr.is_empty(),
             "{name}: go tool pprof -raw complained: {}",
             String::from_utf8_lossy(&raw.stderr)
         );
-        let go_top = go_pprof().unwrap().args(["-top", path_s]).output().unwrap();
+        let go_top = go_pprof().unwrap().args(["-symbolize=none", "-top", path_s]).output().unwrap();
         let go_top = String::from_utf8(go_top.stdout).unwrap();
         let ox_top = oxprof_stdout(&["-top", path_s]);
         assert_same(

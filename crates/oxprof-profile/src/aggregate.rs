@@ -1,8 +1,8 @@
 //! Granularity: collapsing locations that differ only in what a report does not show.
 //!
 //! pprof's `Aggregate` forgets function names, file names, line and column numbers, addresses or
-//! inlined callees, then identical locations are the same node. Here the profile is also
-//! compacted, so that they become the same location.
+//! inlined callees, so that locations left identical become the same report node. Samples are
+//! never merged here: `traces` prints each sample on its own, as pprof does after aggregation.
 
 use std::str::FromStr;
 
@@ -48,8 +48,7 @@ impl FromStr for Granularity {
 }
 
 impl Profile {
-    /// Keeps only the requested attributes of locations and functions, then compacts so that
-    /// locations left identical merge (pprof's `Aggregate`, followed by compaction):
+    /// Keeps only the requested attributes of locations and functions (pprof's `Aggregate`):
     /// without `inline_frame` a location keeps only its outermost line, the caller its inlined
     /// callees were folded into; without `function` names go; without `filename` file names go;
     /// without `linenumber` line and column numbers go; without `columnnumber` column numbers
@@ -69,8 +68,8 @@ impl Profile {
     ///     ..Profile::default()
     /// };
     /// p.aggregate(true, true, true, false, false, false).unwrap();
-    /// assert_eq!(p.location.len(), 1);
-    /// assert_eq!(p.sample[0].value, vec![3]);
+    /// assert_eq!(p.location[0], Location { id: 1, ..p.location[1].clone() });
+    /// assert_eq!(p.sample.len(), 2, "samples stay apart");
     /// ```
     pub fn aggregate(
         &mut self,
@@ -112,7 +111,7 @@ impl Profile {
                 loc.address = 0;
             }
         }
-        self.compact()
+        Ok(())
     }
 
     /// Aggregates to a report granularity as pprof's driver does: `inlines` false is

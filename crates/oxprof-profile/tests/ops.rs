@@ -538,10 +538,13 @@ fn coarser_granularities_merge_locations() {
     functions
         .aggregate_to(Granularity::Functions, true, false)
         .unwrap();
+    assert_eq!(functions.sample.len(), 3, "aggregation keeps samples apart");
+    functions.compact().unwrap();
     assert_eq!(stacks(&functions), vec!["3: f", "4: g"]);
 
     let mut files = p.clone();
     files.aggregate_to(Granularity::Files, true, false).unwrap();
+    files.compact().unwrap();
     assert_eq!(files.sample.len(), 1);
     assert_eq!(files.sample[0].value[0], 7);
 
@@ -558,19 +561,18 @@ fn coarser_granularities_merge_locations() {
 
 // ---- real profiles ----
 
-const GO_TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/go/");
+const GO_TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/go/");
 
 /// A real 240 s Go CPU profile from the upstream pprof repository, relative to [`GO_TESTDATA`].
 const LARGE: &str = "../pprof-upstream/large.cpu";
 
-fn read(name: &str) -> Option<Profile> {
-    let data = std::fs::read(format!("{GO_TESTDATA}{name}")).ok()?;
-    Some(Profile::decode(&data).unwrap())
+fn read(name: &str) -> Profile {
+    Profile::decode(&oxprof_testutil::read_testdata(&format!("go/{name}"))).unwrap()
 }
 
 #[test]
 fn real_profiles_survive_every_operation() {
-    let Some(cpu) = read("cpu.pprof") else { return };
+    let cpu = read("cpu.pprof");
     let before = totals(&cpu);
     let mut compacted = cpu.clone();
     compacted.compact().unwrap();
@@ -591,17 +593,19 @@ fn real_profiles_survive_every_operation() {
         .aggregate_to(Granularity::Functions, true, false)
         .unwrap();
     assert_eq!(totals(&functions), before);
+    functions.compact().unwrap();
+    assert_eq!(totals(&functions), before);
     assert!(functions.location.len() < cpu.location.len());
 }
 
 /// Runs `go tool pprof -proto` and decodes what it writes; `None` without `go`.
 fn go_pprof(args: &[&str]) -> Option<Profile> {
-    let out = std::process::Command::new("go")
-        .args(["tool", "pprof", "-proto"])
+    let out = oxprof_testutil::go_pprof()?
+        .arg("-proto")
         .args(args)
         .current_dir(GO_TESTDATA)
         .output()
-        .ok()?;
+        .expect("run go tool pprof");
     assert!(
         out.status.success(),
         "go tool pprof {args:?}: {}",
@@ -642,9 +646,9 @@ fn canonical(p: &Profile) -> Vec<String> {
 
 /// What oxprof does for `pprof -proto [options] source` with an optional `-base`/`-diff_base`.
 fn oxprof(source: &str, base: Option<(&str, bool, bool)>, opts: &FilterOptions) -> Profile {
-    let mut p = Profile::combine(vec![read(source).unwrap()]).unwrap();
+    let mut p = Profile::combine(vec![read(source)]).unwrap();
     if let Some((base, diff, normalize)) = base {
-        let b = Profile::combine(vec![read(base).unwrap()]).unwrap();
+        let b = Profile::combine(vec![read(base)]).unwrap();
         p = p.with_base(b, diff, normalize).unwrap();
     }
     p.remove_uninteresting_frames().unwrap();
@@ -655,9 +659,6 @@ fn oxprof(source: &str, base: Option<(&str, bool, bool)>, opts: &FilterOptions) 
 
 #[test]
 fn filters_agree_with_go_tool_pprof() {
-    if read("cpu.pprof").is_none() {
-        return;
-    }
     let o = |f: fn(&mut FilterOptions)| {
         let mut opts = FilterOptions::default();
         f(&mut opts);
@@ -787,9 +788,6 @@ fn filters_agree_with_go_tool_pprof() {
 
 #[test]
 fn merging_agrees_with_go_tool_pprof() {
-    if read("cpu.pprof").is_none() {
-        return;
-    }
     for sources in [
         vec!["heap.pprof", "heap.pprof"],
         vec!["cpu.pprof", LARGE, "cpu.pprof"],
@@ -797,7 +795,7 @@ fn merging_agrees_with_go_tool_pprof() {
         let Some(want) = go_pprof(&sources) else {
             return;
         };
-        let got = Profile::combine(sources.iter().map(|s| read(s).unwrap()).collect()).unwrap();
+        let got = Profile::combine(sources.iter().map(|s| read(s)).collect()).unwrap();
         assert_eq!(canonical(&got), canonical(&want), "{sources:?}");
         assert_eq!(
             (got.time_nanos, got.duration_nanos),
@@ -809,12 +807,12 @@ fn merging_agrees_with_go_tool_pprof() {
 
 /// `go tool pprof -traces` output as stack text → summed value in nanoseconds; `None` without `go`.
 fn go_traces(args: &[&str]) -> Option<BTreeMap<String, i64>> {
-    let out = std::process::Command::new("go")
-        .args(["tool", "pprof", "-traces"])
+    let out = oxprof_testutil::go_pprof()?
+        .arg("-traces")
         .args(args)
         .current_dir(GO_TESTDATA)
         .output()
-        .ok()?;
+        .expect("run go tool pprof");
     let text = String::from_utf8(out.stdout).unwrap();
     let mut stacks = BTreeMap::new();
     for block in text
@@ -885,9 +883,6 @@ fn our_traces(granularity: Granularity, inlines: bool) -> BTreeMap<String, i64> 
 
 #[test]
 fn granularities_agree_with_go_tool_pprof() {
-    if read("cpu.pprof").is_none() {
-        return;
-    }
     let cases = [
         (vec![], Granularity::Functions, true),
         (vec!["-noinlines"], Granularity::Functions, false),
