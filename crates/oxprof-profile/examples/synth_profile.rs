@@ -33,6 +33,13 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+
+    /// An index below `n`, low indices more likely (density falling like u³), so some functions
+    /// are hot enough to show in a report while most stacks still share little.
+    fn skewed_below(&mut self, n: u64) -> u64 {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        ((u * u * u) * n as f64) as u64
+    }
 }
 
 fn synth(n_samples: u64, seed: u64) -> Profile {
@@ -62,7 +69,7 @@ fn synth(n_samples: u64, seed: u64) -> Profile {
     let sample = (0..n_samples)
         .map(|_| {
             let depth = MIN_DEPTH + rng.below(MAX_DEPTH - MIN_DEPTH + 1);
-            let location_id = (0..depth).map(|_| rng.below(n_locations) + 1).collect();
+            let location_id = (0..depth).map(|_| rng.skewed_below(n_locations) + 1).collect();
             let count = 1 + rng.below(3) as i64;
             Sample { location_id, value: vec![count, count * PERIOD_NS], label: vec![] }
         })

@@ -205,6 +205,10 @@ pub struct GraphOptions {
     pub trim_path: String,
     /// Source search path, `:`-separated, used to guess a prefix when `trim_path` is empty.
     pub source_path: String,
+    /// Build only the edges into nodes that appear inlined somewhere, which decide the
+    /// `(inline)` and `(partial-inline)` marks: all `top` needs, and on profiles with millions
+    /// of distinct call edges most of the time and memory a graph costs.
+    pub nodes_only: bool,
 }
 
 impl GraphOptions {
@@ -256,18 +260,20 @@ impl Graph {
     pub fn new(profile: &Profile, options: &GraphOptions, kept: Option<&NodeSet>) -> Graph {
         let mut builder = Builder::new(profile, options, kept);
         let location_nodes = std::mem::take(&mut builder.location_nodes);
-        let mut seen_nodes = HashSet::new();
+        // The last sample that added to each node's cum: every sample counts once per node, even
+        // through recursion, without a per-sample set (this loop is where big profiles spend
+        // their time).
+        let mut counted_in = vec![usize::MAX; builder.nodes.len()];
         let mut seen_edges = HashSet::new();
-        for sample in &profile.sample {
+        for (sample_idx, sample) in profile.sample.iter().enumerate() {
             let (w, dw) = options.weigh(sample);
             if w == 0 && dw == 0 {
                 continue;
             }
-            seen_nodes.clear();
             seen_edges.clear();
             let mut parent: Option<usize> = None;
             let mut residual = false;
-            for id in sample.location_id.iter().rev() {
+            for &id in sample.location_id.iter().rev() {
                 let Some(frames) = location_nodes.get(id) else {
                     continue;
                 };
@@ -277,12 +283,14 @@ impl Graph {
                         residual = true;
                         continue;
                     };
-                    if seen_nodes.insert(n) {
+                    if counted_in[n] != sample_idx {
+                        counted_in[n] = sample_idx;
                         let node = &mut builder.nodes[n];
                         node.cum = node.cum.wrapping_add(w);
                         node.cum_div = node.cum_div.wrapping_add(dw);
                     }
-                    if let Some(p) = parent.filter(|&p| p != n) {
+                    let wants_edge = !options.nodes_only || builder.inlined[n];
+                    if let Some(p) = parent.filter(|&p| p != n && wants_edge) {
                         if seen_edges.insert((p, n)) {
                             let inline = depth != frames.len() - 1;
                             builder.add_to_edge(p, n, w, dw, residual, inline);
@@ -460,7 +468,8 @@ pub struct Trimmed {
 
 /// Builds the graph of `profile` and trims it as pprof does for text reports: nodes with
 /// cumulative weight below `node_fraction` of the graph total are dropped, the rest sorted
-/// (flat or cum), cut to the first `node_count`, and light edges removed. Each step rebuilds the
+/// (flat or cum), cut to the first `node_count`, and light edges removed (`nodes_only` builds no
+/// edges: enough for `top`, and far cheaper on big profiles). Each step rebuilds the
 /// graph from the samples so weights stay exact. The report's options are already adjusted for
 /// its command ([`Options::for_command`](crate::Options::for_command)).
 ///
@@ -477,13 +486,16 @@ pub struct Trimmed {
 ///     ..Default::default()
 /// };
 /// let o = oxprof_report::Options { node_count: Some(1), ..Default::default() };
-/// let t = oxprof_report::graph::trimmed(&p, &oxprof_report::Report::new(&p, &o, "top")?);
+/// let t = oxprof_report::graph::trimmed(&p, &oxprof_report::Report::new(&p, &o, "top")?, true);
 /// assert_eq!((t.dropped_nodes, t.orig_count), (1, 2)); // "tiny" is under 0.5%
 /// assert_eq!(t.graph.nodes[0].info.name, "big");
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn trimmed(profile: &Profile, report: &Report) -> Trimmed {
-    let gopt = report.graph_options();
+pub fn trimmed(profile: &Profile, report: &Report, nodes_only: bool) -> Trimmed {
+    let gopt = GraphOptions {
+        nodes_only,
+        ..report.graph_options()
+    };
     let options = &report.options;
     let mut graph = Graph::new(profile, &gopt, None);
     let (total, _) = graph.sum();
@@ -517,12 +529,52 @@ pub fn trimmed(profile: &Profile, report: &Report) -> Trimmed {
     }
 }
 
+/// The node of every line of every location, innermost first (`None` for nodes not kept),
+/// stored flat and found by location id: by position when ids are 1..n in order, as they are in
+/// every profile oxprof writes, else through a map.
+#[derive(Default)]
+struct LocationNodes {
+    /// Location id to position, only when ids are not 1..n in order.
+    positions: Option<HashMap<u64, usize>>,
+    /// `nodes[ends[i - 1]..ends[i]]` belong to the location at position `i`.
+    ends: Vec<usize>,
+    nodes: Vec<Option<usize>>,
+}
+
+impl LocationNodes {
+    fn new(profile: &Profile) -> LocationNodes {
+        let dense = (1..).zip(&profile.location).all(|(id, loc)| loc.id == id);
+        let positions = (!dense).then(|| {
+            (0..)
+                .zip(&profile.location)
+                .map(|(i, loc)| (loc.id, i))
+                .collect()
+        });
+        LocationNodes {
+            positions,
+            ends: Vec::with_capacity(profile.location.len()),
+            nodes: Vec::with_capacity(profile.location.len()),
+        }
+    }
+
+    fn get(&self, id: u64) -> Option<&[Option<usize>]> {
+        let pos = match &self.positions {
+            None => usize::try_from(id).ok()?.checked_sub(1)?,
+            Some(positions) => *positions.get(&id)?,
+        };
+        let end = *self.ends.get(pos)?;
+        let start = pos.checked_sub(1).map_or(0, |prev| self.ends[prev]);
+        Some(&self.nodes[start..end])
+    }
+}
+
 /// Node and edge bookkeeping while a graph is built.
 struct Builder {
     nodes: Vec<Node>,
     node_index: HashMap<NodeInfo, usize>,
-    /// Node of every line of every location, innermost first; `None` for nodes not kept.
-    location_nodes: HashMap<u64, Vec<Option<usize>>>,
+    location_nodes: LocationNodes,
+    /// Nodes that are an inlined (not outermost) line of some location.
+    inlined: Vec<bool>,
     edge_index: HashMap<(usize, usize), usize>,
     edges: Vec<Edge>,
 }
@@ -539,7 +591,8 @@ impl Builder {
         let mut b = Builder {
             nodes: Vec::new(),
             node_index: HashMap::new(),
-            location_nodes: HashMap::with_capacity(profile.location.len()),
+            location_nodes: LocationNodes::new(profile),
+            inlined: Vec::new(),
             edge_index: HashMap::new(),
             edges: Vec::new(),
         };
@@ -570,11 +623,15 @@ impl Builder {
                     })
                     .collect()
             };
-            let nodes = infos
-                .into_iter()
-                .map(|info| b.find_or_insert(info, kept))
-                .collect();
-            b.location_nodes.insert(loc.id, nodes);
+            let outermost = infos.len() - 1;
+            for (depth, info) in infos.into_iter().enumerate() {
+                let node = b.find_or_insert(info, kept);
+                if let (Some(n), true) = (node, depth != outermost) {
+                    b.inlined[n] = true;
+                }
+                b.location_nodes.nodes.push(node);
+            }
+            b.location_nodes.ends.push(b.location_nodes.nodes.len());
         }
         b
     }
@@ -591,6 +648,7 @@ impl Builder {
             info: info.clone(),
             ..Default::default()
         });
+        self.inlined.push(false);
         self.node_index.insert(info, i);
         Some(i)
     }

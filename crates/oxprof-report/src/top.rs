@@ -56,7 +56,7 @@ pub fn text_items(
 
 fn build(profile: &Profile, options: &Options) -> io::Result<(Report, Vec<TextItem>, Vec<String>)> {
     let mut report = Report::new(profile, options, "top")?;
-    let t = trimmed(profile, &report);
+    let t = trimmed(profile, &report, true);
     report.select_output_unit(
         t.graph
             .nodes

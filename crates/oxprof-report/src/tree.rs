@@ -77,7 +77,7 @@ fn write(
     symbol: Option<&Regex>,
 ) -> io::Result<()> {
     let mut report = Report::new(profile, options, command)?;
-    let t = trimmed(profile, &report);
+    let t = trimmed(profile, &report, false);
     report.select_output_unit(
         t.graph
             .nodes

@@ -189,7 +189,7 @@ fn mean_divides_by_the_first_value() {
     let report = Report::new(&p, &opts, "top").unwrap();
     assert_eq!(report.sample_type, "mean_delay");
     assert_eq!(report.total, 200);
-    let t = trimmed(&p, &report);
+    let t = trimmed(&p, &report, false);
     assert_eq!(node(&t.graph, "lock").flat_value(), 200);
     let mut out = Vec::new();
     oxprof_report::top::write_top(&mut out, &p, &opts).unwrap();
@@ -236,7 +236,7 @@ fn node_fraction_and_count_trim_with_header_notes() {
         trim: false,
         ..Default::default()
     };
-    let t = trimmed(&p, &Report::new(&p, &untrimmed, "top").unwrap());
+    let t = trimmed(&p, &Report::new(&p, &untrimmed, "top").unwrap(), false);
     assert_eq!((t.graph.nodes.len(), t.dropped_nodes), (5, 0));
 }
 
