@@ -2,17 +2,41 @@
 //! the text reports `top`, `tree`, `peek`, `traces`, `tags`, `raw` and `comments`, formatted as
 //! `go tool pprof` formats them.
 //!
-//! Everything here is a pure function over data that writes to `&mut dyn Write`.
+//! # Brief overview
+//!
+//! [`Options`] holds pprof's report options (`nodecount`, `nodefraction`, `sort`, `unit`...);
+//! [`Report`] binds them to a profile and a command (sample type, unit, total).
+//! [`graph::Graph`] collects samples into nodes and edges with flat and cumulative weights, and
+//! [`graph::trimmed`] drops and cuts nodes as pprof does. Each report module (`top`, `tree`,
+//! `traces`, `tags`, `raw`, `comments`) writes one format, and [`measurement`] formats values
+//! and percentages exactly as pprof does.
+//!
+//! Everything here is a pure function over data that writes to `&mut dyn Write`: filters and
+//! granularity are applied to the profile before a report is made (`oxprof-profile`).
+//!
+//! # Example
+//!
+//! ```
+//! use oxprof_profile::Profile;
+//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/go/cpu.pprof"))?;
+//! let profile = Profile::parse(&bytes)?;
+//! let options = oxprof_report::Options { node_count: Some(3), ..Default::default() };
+//! let mut out = Vec::new();
+//! oxprof_report::top::write_top(&mut out, &profile, &options)?;
+//! let text = String::from_utf8(out)?;
+//! assert!(text.contains("Showing top 3 nodes out of"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-pub mod measurement;
 pub mod comments;
-pub mod raw;
-pub mod tags;
-pub mod traces;
 pub mod graph;
 pub mod header;
+pub mod measurement;
 pub mod options;
+pub mod raw;
+pub mod tags;
 pub mod top;
+pub mod traces;
 pub mod tree;
 pub use options::{Options, Report};
