@@ -560,7 +560,7 @@ mod tests {
     /// prost, an independent decoder, must see the same profile in pprof's own files.
     #[test]
     fn agrees_with_prost_on_real_profiles() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/");
         for rel in ["go/cpu.pprof", "go/heap.pprof", "pprof-upstream/large.cpu"] {
             let gz = std::fs::read(format!("{dir}{rel}")).unwrap();
             let raw = inflate(&gz, MAX_INFLATED).unwrap();
