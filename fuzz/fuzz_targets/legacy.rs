@@ -17,7 +17,9 @@ const HEADERS: [&[u8]; 6] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let input = [HEADERS[usize::from(selector) % HEADERS.len()], rest].concat();
     if let Ok(p) = Profile::parse(&input) {
         p.validate().expect("parse returned an invalid profile");
