@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Largest uncompressed profile accepted from gzip, so a small bomb cannot exhaust memory.
-const MAX_INFLATED: u64 = 2 << 30;
+pub(crate) const MAX_INFLATED: u64 = 2 << 30;
 
 /// Resolved strings may total this many times the input size (plus [`STRING_ALLOWANCE`]):
 /// real profiles stay far below, a table of huge strings referenced from every sample does not.
@@ -63,7 +63,7 @@ impl Profile {
 }
 
 /// Inflates a (possibly multi-member, like Go's reader) gzip stream of at most `cap` bytes.
-fn inflate(data: &[u8], cap: u64) -> Result<Vec<u8>> {
+pub(crate) fn inflate(data: &[u8], cap: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     MultiGzDecoder::new(data)
         .take(cap + 1)

@@ -10,12 +10,7 @@ mod maps;
 mod stacks;
 mod text;
 
-use std::io::Read;
-
 use crate::{Error, ErrorKind, Profile, Result};
-
-/// Inflated input beyond this is refused rather than held in memory (the cap `decode` applies).
-const MAX_INFLATED: u64 = 2 << 30;
 
 impl Profile {
     /// Parses a profile in any format pprof reads: `profile.proto` (gzipped or not), Go's
@@ -42,7 +37,7 @@ impl Profile {
         }
         let inflated;
         let data = if data.starts_with(&[0x1f, 0x8b]) {
-            inflated = inflate(data)?;
+            inflated = crate::decode::inflate(data, crate::decode::MAX_INFLATED)?;
             &inflated[..]
         } else {
             data
@@ -58,20 +53,6 @@ impl Profile {
             Err(unrecognized(data))
         }
     }
-}
-
-fn inflate(data: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(data)
-        .take(MAX_INFLATED + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::new(ErrorKind::Gzip(e.to_string().to_lowercase())))?;
-    if out.len() as u64 > MAX_INFLATED {
-        return Err(Error::too_large(format!(
-            "gzip data inflates to more than {MAX_INFLATED} bytes"
-        )));
-    }
-    Ok(out)
 }
 
 /// Whether the data can start a `Profile` message: a field tag of 1..=15 with a wire type the
