@@ -7,6 +7,7 @@
 
 use oxprof_profile::Profile;
 
+use crate::go_time::go_time_utc;
 use crate::graph::{go_base, Trimmed};
 use crate::{measurement, Report};
 
@@ -175,41 +176,6 @@ fn truncate_filter(filter: &str) -> String {
 fn dropped(count: usize, what: &str, measure: &str, cutoff: &str) -> String {
     let plural = if count > 1 { "s" } else { "" };
     format!("Dropped {count} {what}{plural} ({measure} <= {cutoff})")
-}
-
-/// `nanos` since the epoch in Go's `Jan 2, 2006 at 3:04pm (MST)` layout, in UTC.
-fn go_time_utc(nanos: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = nanos.div_euclid(1_000_000_000);
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let in_day = secs.rem_euclid(86_400);
-    let (hour, minute) = (in_day / 3600, in_day / 60 % 60);
-    let (hour12, meridiem) = match hour {
-        0 => (12, "am"),
-        1..=11 => (hour, "am"),
-        12 => (12, "pm"),
-        _ => (hour - 12, "pm"),
-    };
-    format!(
-        "{} {day}, {year} at {hour12}:{minute:02}{meridiem} (UTC)",
-        MONTHS[month as usize - 1]
-    )
-}
-
-/// The Gregorian (year, month, day) of `days` since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

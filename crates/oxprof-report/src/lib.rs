@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 pub mod comments;
+mod go_time;
 pub mod graph;
 pub mod header;
 pub mod measurement;

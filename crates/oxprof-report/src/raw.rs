@@ -5,7 +5,7 @@
 //! so it is the most direct way to compare what oxprof and pprof hold in memory. Label maps are
 //! rebuilt per key in order of appearance and printed sorted, as Go's maps force pprof to.
 
-mod go_time;
+use crate::go_time;
 
 use std::collections::HashMap;
 use std::io::{self, Write};

@@ -1,11 +1,12 @@
-//! Go's `time.Time.String()` and `time.Duration.String()` layouts, which `-raw` prints verbatim.
+//! Go's time layouts as pprof prints them: `time.Time.String()` and `time.Duration.String()`
+//! (which `-raw` prints verbatim) and the report header's `Jan 2, 2006 at 3:04pm (MST)`.
 //!
 //! Times are rendered in UTC (`+0000 UTC`): what `go tool pprof` prints on a machine whose local
 //! zone is UTC. Reading the host's zone database is outside what a pure report function does.
 
 /// `nanos` since the epoch as Go's `Time.String()` prints it in UTC:
 /// `2006-01-02 15:04:05.999999999 +0000 UTC`, with trailing zeros of the fraction dropped.
-pub(super) fn time_string(nanos: i64) -> String {
+pub(crate) fn time_string(nanos: i64) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
     let frac = nanos.rem_euclid(1_000_000_000) as u64;
     let days = secs.div_euclid(86_400);
@@ -26,7 +27,7 @@ pub(super) fn time_string(nanos: i64) -> String {
 }
 
 /// `nanos` as Go's `Duration.String()` prints it: `1h2m3.5s`, `1.5ms`, `2µs`, `0s`.
-pub(super) fn duration_string(nanos: i64) -> String {
+pub(crate) fn duration_string(nanos: i64) -> String {
     let sign = if nanos < 0 { "-" } else { "" };
     let u = nanos.unsigned_abs();
     if u == 0 {
@@ -54,6 +55,27 @@ pub(super) fn duration_string(nanos: i64) -> String {
         (0, _) => format!("{sign}{minutes}m{secs}{frac}s"),
         _ => format!("{sign}{hours}h{minutes}m{secs}{frac}s"),
     }
+}
+
+/// `nanos` since the epoch in Go's `Jan 2, 2006 at 3:04pm (MST)` layout, in UTC.
+pub(crate) fn go_time_utc(nanos: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = nanos.div_euclid(1_000_000_000);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let in_day = secs.rem_euclid(86_400);
+    let (hour, minute) = (in_day / 3600, in_day / 60 % 60);
+    let (hour12, meridiem) = match hour {
+        0 => (12, "am"),
+        1..=11 => (hour, "am"),
+        12 => (12, "pm"),
+        _ => (hour - 12, "pm"),
+    };
+    format!(
+        "{} {day}, {year} at {hour12}:{minute:02}{meridiem} (UTC)",
+        MONTHS[month as usize - 1]
+    )
 }
 
 /// `.ddd` with `digits` digits of `value` and trailing zeros removed; empty when `value` is 0.
