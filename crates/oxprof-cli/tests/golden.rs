@@ -273,13 +273,21 @@ fn go_tool_pprof_reads_what_oxprof_writes() {
             String::from_utf8_lossy(&out.stderr)
         );
 
-        let raw = go_pprof().unwrap().args(["-symbolize=none", "-raw", path_s]).output().unwrap();
+        let raw = go_pprof()
+            .unwrap()
+            .args(["-symbolize=none", "-raw", path_s])
+            .output()
+            .unwrap();
         assert!(
             raw.status.success() && raw.stderr.is_empty(),
             "{name}: go tool pprof -raw complained: {}",
             String::from_utf8_lossy(&raw.stderr)
         );
-        let go_top = go_pprof().unwrap().args(["-symbolize=none", "-top", path_s]).output().unwrap();
+        let go_top = go_pprof()
+            .unwrap()
+            .args(["-symbolize=none", "-top", path_s])
+            .output()
+            .unwrap();
         let go_top = String::from_utf8(go_top.stdout).unwrap();
         let ox_top = oxprof_stdout(&["-top", path_s]);
         assert_same(

@@ -60,7 +60,11 @@ fn synth(n_samples: u64, seed: u64) -> Profile {
                 id,
                 mapping_id: 1,
                 address: 0x40_0000 + id * 16,
-                line: vec![Line { function_id, line: (id % 900) as i64 + 1, column: 0 }],
+                line: vec![Line {
+                    function_id,
+                    line: (id % 900) as i64 + 1,
+                    column: 0,
+                }],
                 is_folded: false,
             }
         })
@@ -69,13 +73,22 @@ fn synth(n_samples: u64, seed: u64) -> Profile {
     let sample = (0..n_samples)
         .map(|_| {
             let depth = MIN_DEPTH + rng.below(MAX_DEPTH - MIN_DEPTH + 1);
-            let location_id = (0..depth).map(|_| rng.skewed_below(n_locations) + 1).collect();
+            let location_id = (0..depth)
+                .map(|_| rng.skewed_below(n_locations) + 1)
+                .collect();
             let count = 1 + rng.below(3) as i64;
-            Sample { location_id, value: vec![count, count * PERIOD_NS], label: vec![] }
+            Sample {
+                location_id,
+                value: vec![count, count * PERIOD_NS],
+                label: vec![],
+            }
         })
         .collect();
     Profile {
-        sample_type: vec![ValueType::new("samples", "count"), ValueType::new("cpu", "nanoseconds")],
+        sample_type: vec![
+            ValueType::new("samples", "count"),
+            ValueType::new("cpu", "nanoseconds"),
+        ],
         sample,
         mapping: vec![Mapping {
             id: 1,
@@ -99,8 +112,14 @@ fn synth(n_samples: u64, seed: u64) -> Profile {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = args.next().ok_or("usage: synth_profile OUT.pb.gz [SAMPLES] [SEED]")?;
-    let n_samples = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
+    let out = args
+        .next()
+        .ok_or("usage: synth_profile OUT.pb.gz [SAMPLES] [SEED]")?;
+    let n_samples = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
     let seed = args.next().map(|s| s.parse()).transpose()?.unwrap_or(42);
     let profile = synth(n_samples, seed);
     let raw_len = profile.encode().len();

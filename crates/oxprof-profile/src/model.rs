@@ -69,7 +69,10 @@ impl ValueType {
     /// assert_eq!(vt.unit, "count");
     /// ```
     pub fn new(ty: impl Into<String>, unit: impl Into<String>) -> Self {
-        ValueType { ty: ty.into(), unit: unit.into() }
+        ValueType {
+            ty: ty.into(),
+            unit: unit.into(),
+        }
     }
 }
 
@@ -131,7 +134,10 @@ impl Label {
     /// assert_eq!(l.key, "thread");
     /// ```
     pub fn str(key: impl Into<String>, value: impl Into<String>) -> Self {
-        Label { key: key.into(), value: LabelValue::Str(value.into()) }
+        Label {
+            key: key.into(),
+            value: LabelValue::Str(value.into()),
+        }
     }
 
     /// A numeric label with a unit (empty for none).
@@ -141,7 +147,13 @@ impl Label {
     /// assert_eq!(l.num_unit(), Some("bytes"));
     /// ```
     pub fn num(key: impl Into<String>, num: i64, unit: impl Into<String>) -> Self {
-        Label { key: key.into(), value: LabelValue::Num { num, unit: unit.into() } }
+        Label {
+            key: key.into(),
+            value: LabelValue::Num {
+                num,
+                unit: unit.into(),
+            },
+        }
     }
 
     /// The unit of a numeric label as pprof infers it: the stated unit, else `bytes` for the keys

@@ -18,7 +18,9 @@ use std::{
 /// assert!(cpu.exists());
 /// ```
 pub fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(rel)
 }
 
 /// Reads a file under `testdata/`, panicking with its path when it is missing.
