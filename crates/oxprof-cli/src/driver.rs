@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::{anyhow, bail, Result};
-use oxprof_profile::{compile_regex_option, Granularity, NumLabelUnits, Profile, TagFilter};
+use oxprof_profile::{FilterOptions, Granularity, NumLabelUnits, Profile};
 use oxprof_report::{Options, Report};
 use oxprof_symbolize::{Demangle, Symbolizer};
 
@@ -257,57 +257,23 @@ pub(crate) fn report_options(profile: &Profile, config: &Config) -> Result<Optio
     })
 }
 
-/// pprof's `applyFocus`: name filters, tag filters, tag key filters, then `prune_from`, with a
-/// warning for each filter that matched nothing.
+/// pprof's `applyFocus`: name filters, tag filters, tag key filters, then `prune_from`, printing
+/// pprof's notes (a filter that matched nothing, a tag filter read as a range) on stderr.
 fn apply_focus(profile: &mut Profile, config: &Config, units: &NumLabelUnits) -> Result<()> {
-    let focus = compile_regex_option("focus", &config.focus)?;
-    let ignore = compile_regex_option("ignore", &config.ignore)?;
-    let hide = compile_regex_option("hide", &config.hide)?;
-    let show = compile_regex_option("show", &config.show)?;
-    let show_from = compile_regex_option("show_from", &config.show_from)?;
-    let tagfocus = TagFilter::compile("tagfocus", &config.tagfocus, units)?;
-    let tagignore = TagFilter::compile("tagignore", &config.tagignore, units)?;
-    let tagshow = compile_regex_option("tagshow", &config.tagshow)?;
-    let taghide = compile_regex_option("taghide", &config.taghide)?;
-    let prune_from = compile_regex_option("prune_from", &config.prune_from)?;
-    for (name, filter) in [("tagfocus", &tagfocus), ("tagignore", &tagignore)] {
-        if filter.as_ref().is_some_and(TagFilter::is_range) {
-            let value = if name == "tagfocus" {
-                &config.tagfocus
-            } else {
-                &config.tagignore
-            };
-            let value = value.split_once('=').map_or(value.as_str(), |(_, v)| v);
-            eprintln!("{name}:Interpreted '{value}' as range, not regexp");
-        }
-    }
-
-    let warn = |given: bool, matched: bool, what: &str| {
-        if given && !matched {
-            eprintln!("{what} expression matched no samples");
-        }
+    let filters = FilterOptions {
+        focus: config.focus.clone(),
+        ignore: config.ignore.clone(),
+        hide: config.hide.clone(),
+        show: config.show.clone(),
+        show_from: config.show_from.clone(),
+        tagfocus: config.tagfocus.clone(),
+        tagignore: config.tagignore.clone(),
+        tagshow: config.tagshow.clone(),
+        taghide: config.taghide.clone(),
+        prune_from: config.prune_from.clone(),
     };
-    let m = profile.filter_samples_by_name(
-        focus.as_ref(),
-        ignore.as_ref(),
-        hide.as_ref(),
-        show.as_ref(),
-    );
-    warn(focus.is_some(), m.focus, "Focus");
-    warn(ignore.is_some(), m.ignore, "Ignore");
-    warn(hide.is_some(), m.hide, "Hide");
-    warn(show.is_some(), m.show, "Show");
-    if let Some(re) = &show_from {
-        warn(true, profile.show_from(re), "ShowFrom");
-    }
-    let (tf, ti) = profile.filter_samples_by_tag(tagfocus.as_ref(), tagignore.as_ref());
-    warn(tagfocus.is_some(), tf, "TagFocus");
-    warn(tagignore.is_some(), ti, "TagIgnore");
-    let (ts, th) = profile.filter_tags_by_name(tagshow.as_ref(), taghide.as_ref());
-    warn(tagshow.is_some(), ts, "TagShow");
-    warn(taghide.is_some(), th, "TagHide");
-    if let Some(re) = &prune_from {
-        profile.prune_from(re);
+    for note in profile.apply_filters(&filters, units)? {
+        eprintln!("{note}");
     }
     Ok(())
 }
