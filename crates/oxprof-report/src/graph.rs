@@ -581,13 +581,6 @@ struct Builder {
 
 impl Builder {
     fn new(profile: &Profile, options: &GraphOptions, kept: Option<&NodeSet>) -> Builder {
-        let functions: HashMap<u64, _> = profile.function.iter().map(|f| (f.id, f)).collect();
-        let objfiles: HashMap<u64, &str> = profile
-            .mapping
-            .iter()
-            .map(|m| (m.id, m.filename.as_str()))
-            .collect();
-        let mut files: HashMap<u64, String> = HashMap::new();
         let mut b = Builder {
             nodes: Vec::new(),
             node_index: HashMap::new(),
@@ -596,33 +589,7 @@ impl Builder {
             edge_index: HashMap::new(),
             edges: Vec::new(),
         };
-        for loc in &profile.location {
-            let objfile = objfiles.get(&loc.mapping_id).copied().unwrap_or_default();
-            let infos: Vec<NodeInfo> = if loc.line.is_empty() {
-                vec![NodeInfo {
-                    address: loc.address,
-                    objfile: objfile.to_string(),
-                    ..Default::default()
-                }]
-            } else {
-                loc.line
-                    .iter()
-                    .map(|line| match functions.get(&line.function_id) {
-                        None => NodeInfo {
-                            address: loc.address,
-                            objfile: objfile.to_string(),
-                            ..Default::default()
-                        },
-                        Some(f) => {
-                            let file = files
-                                .entry(f.id)
-                                .or_insert_with(|| clean_file_name(&f.filename, options))
-                                .clone();
-                            line_info(loc, f, line.line, file, objfile, options)
-                        }
-                    })
-                    .collect()
-            };
+        for (_, infos) in location_infos(profile, options) {
             let outermost = infos.len() - 1;
             for (depth, info) in infos.into_iter().enumerate() {
                 let node = b.find_or_insert(info, kept);
@@ -707,6 +674,50 @@ impl Builder {
         }
         Graph { nodes, edges }
     }
+}
+
+/// The node infos of every location's lines, innermost inlined callee first, in location
+/// order: what graph nodes and `traces` frames are made of. A location without lines (or a line
+/// without a function) is its address in its mapping's object.
+pub(crate) fn location_infos<'p>(
+    profile: &'p Profile,
+    options: &GraphOptions,
+) -> Vec<(&'p Location, Vec<NodeInfo>)> {
+    let functions: HashMap<u64, _> = profile.function.iter().map(|f| (f.id, f)).collect();
+    let objfiles: HashMap<u64, &str> = profile
+        .mapping
+        .iter()
+        .map(|m| (m.id, m.filename.as_str()))
+        .collect();
+    let mut files: HashMap<u64, String> = HashMap::new();
+    let mut res = Vec::with_capacity(profile.location.len());
+    for loc in &profile.location {
+        let objfile = objfiles.get(&loc.mapping_id).copied().unwrap_or_default();
+        let unsymbolized = || NodeInfo {
+            address: loc.address,
+            objfile: objfile.to_string(),
+            ..Default::default()
+        };
+        let infos: Vec<NodeInfo> = if loc.line.is_empty() {
+            vec![unsymbolized()]
+        } else {
+            loc.line
+                .iter()
+                .map(|line| match functions.get(&line.function_id) {
+                    None => unsymbolized(),
+                    Some(f) => {
+                        let file = files
+                            .entry(f.id)
+                            .or_insert_with(|| clean_file_name(&f.filename, options))
+                            .clone();
+                        line_info(loc, f, line.line, file, objfile, options)
+                    }
+                })
+                .collect()
+        };
+        res.push((loc, infos));
+    }
+    res
 }
 
 fn line_info(

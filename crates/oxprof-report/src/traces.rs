@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use oxprof_profile::{Function, LabelValue, NumLabelUnits, Profile, Sample};
+use oxprof_profile::{LabelValue, NumLabelUnits, Profile, Sample};
 
-use crate::graph::{GraphOptions, NodeInfo};
+use crate::graph::{self, GraphOptions, NodeInfo};
 use crate::{header, measurement, Report};
 
 const SEPARATOR: &str = "-----------+-------------------------------------------------------";
@@ -50,8 +50,11 @@ pub fn write_traces(
     units: &NumLabelUnits,
 ) -> io::Result<()> {
     writeln!(w, "{}", header::profile_labels(report, profile).join("\n"))?;
-    let frames = location_frames(profile);
     let weights = report.graph_options();
+    let frames: HashMap<u64, Vec<NodeInfo>> = graph::location_infos(profile, &weights)
+        .into_iter()
+        .map(|(loc, infos)| (loc.id, infos))
+        .collect();
     for sample in &profile.sample {
         let stack: Vec<(&NodeInfo, bool)> = sample
             .location_id
@@ -128,50 +131,4 @@ fn label_lines(sample: &Sample, units: &NumLabelUnits) -> Vec<String> {
     let mut lines = render(strings);
     lines.extend(render(numbers));
     lines
-}
-
-/// The frames of every location, innermost first, named as pprof's graph names them with no
-/// options: address (if kept), function, `file:line` or file, else the binary or `<unknown>`.
-fn location_frames(profile: &Profile) -> HashMap<u64, Vec<NodeInfo>> {
-    let functions: HashMap<u64, &Function> = profile.function.iter().map(|f| (f.id, f)).collect();
-    let objfiles: HashMap<u64, &str> = profile
-        .mapping
-        .iter()
-        .map(|m| (m.id, m.filename.as_str()))
-        .collect();
-    let mut frames = HashMap::with_capacity(profile.location.len());
-    for loc in &profile.location {
-        let objfile = objfiles.get(&loc.mapping_id).copied().unwrap_or_default();
-        let unsymbolized = || NodeInfo {
-            address: loc.address,
-            objfile: objfile.to_string(),
-            ..NodeInfo::default()
-        };
-        let infos: Vec<NodeInfo> = if loc.line.is_empty() {
-            vec![unsymbolized()]
-        } else {
-            loc.line
-                .iter()
-                .map(|line| match functions.get(&line.function_id) {
-                    None => unsymbolized(),
-                    Some(f) => {
-                        let mut info = NodeInfo {
-                            address: loc.address,
-                            lineno: line.line,
-                            name: f.name.clone(),
-                            file: f.filename.clone(),
-                            ..NodeInfo::default()
-                        };
-                        if f.name.is_empty() {
-                            info.objfile = objfile.to_string();
-                            info.start_line = f.start_line;
-                        }
-                        info
-                    }
-                })
-                .collect()
-        };
-        frames.insert(loc.id, infos);
-    }
-    frames
 }
