@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::{anyhow, bail, Result};
-use oxprof_profile::{FilterOptions, Granularity, NumLabelUnits, Profile};
+use oxprof_profile::{Granularity, NumLabelUnits, Profile};
 use oxprof_report::{Options, Report};
 use oxprof_symbolize::{Demangle, Symbolizer};
 
@@ -226,15 +226,15 @@ pub(crate) fn report_options(profile: &Profile, config: &Config) -> Result<Optio
         bail!("zero divisor specified");
     }
     let filters = [
-        ("focus", &config.focus),
-        ("ignore", &config.ignore),
-        ("hide", &config.hide),
-        ("show", &config.show),
-        ("show_from", &config.show_from),
-        ("tagfocus", &config.tagfocus),
-        ("tagignore", &config.tagignore),
-        ("tagshow", &config.tagshow),
-        ("taghide", &config.taghide),
+        ("focus", &config.filters.focus),
+        ("ignore", &config.filters.ignore),
+        ("hide", &config.filters.hide),
+        ("show", &config.filters.show),
+        ("show_from", &config.filters.show_from),
+        ("tagfocus", &config.filters.tagfocus),
+        ("tagignore", &config.filters.tagignore),
+        ("tagshow", &config.filters.tagshow),
+        ("taghide", &config.filters.taghide),
     ];
     Ok(Options {
         sample_index,
@@ -260,19 +260,7 @@ pub(crate) fn report_options(profile: &Profile, config: &Config) -> Result<Optio
 /// pprof's `applyFocus`: name filters, tag filters, tag key filters, then `prune_from`, printing
 /// pprof's notes (a filter that matched nothing, a tag filter read as a range) on stderr.
 fn apply_focus(profile: &mut Profile, config: &Config, units: &NumLabelUnits) -> Result<()> {
-    let filters = FilterOptions {
-        focus: config.focus.clone(),
-        ignore: config.ignore.clone(),
-        hide: config.hide.clone(),
-        show: config.show.clone(),
-        show_from: config.show_from.clone(),
-        tagfocus: config.tagfocus.clone(),
-        tagignore: config.tagignore.clone(),
-        tagshow: config.tagshow.clone(),
-        taghide: config.taghide.clone(),
-        prune_from: config.prune_from.clone(),
-    };
-    for note in profile.apply_filters(&filters, units)? {
+    for note in profile.apply_filters(&config.filters, units)? {
         eprintln!("{note}");
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! The report options pprof calls its config: what `-nodecount=5` on the command line and
 //! `nodecount=5` in the shell both set, with pprof's defaults and value syntax.
 
+use oxprof_profile::FilterOptions;
+
 use super::table::{self, Role};
 
 /// pprof's report options, with its defaults.
@@ -23,16 +25,8 @@ pub(crate) struct Config {
     pub nodefraction: f64,
     pub edgefraction: f64,
     pub trim: bool,
-    pub focus: String,
-    pub ignore: String,
-    pub prune_from: String,
-    pub hide: String,
-    pub show: String,
-    pub show_from: String,
-    pub tagfocus: String,
-    pub tagignore: String,
-    pub tagshow: String,
-    pub taghide: String,
+    /// The name and tag filters, handed as they are to `Profile::apply_filters`.
+    pub filters: FilterOptions,
     pub noinlines: bool,
     /// `functions`, `filefunctions`, `files`, `lines` or `addresses`.
     pub granularity: String,
@@ -56,16 +50,7 @@ impl Default for Config {
             nodefraction: 0.005,
             edgefraction: 0.001,
             trim: true,
-            focus: String::new(),
-            ignore: String::new(),
-            prune_from: String::new(),
-            hide: String::new(),
-            show: String::new(),
-            show_from: String::new(),
-            tagfocus: String::new(),
-            tagignore: String::new(),
-            tagshow: String::new(),
-            taghide: String::new(),
+            filters: FilterOptions::default(),
             noinlines: false,
             granularity: "functions".into(),
         }
@@ -192,7 +177,7 @@ mod tests {
         assert_eq!(c.set("trim", "no"), Ok(true));
         assert!(!c.trim);
         assert_eq!(c.set("focus", "main"), Ok(true));
-        assert_eq!(c.focus, "main");
+        assert_eq!(c.filters.focus, "main");
         assert_eq!(
             c.set("nodecount", "x"),
             Err("invalid integer value \"x\" for nodecount".into())

@@ -289,8 +289,8 @@ mod tests {
     #[test]
     fn values_may_start_with_a_dash_and_contain_equals() {
         let inv = run(&["-ignore", "-x", "-focus=a=b", "-peek", "main\\.", "p"]).unwrap();
-        assert_eq!(inv.config.ignore, "-x");
-        assert_eq!(inv.config.focus, "a=b");
+        assert_eq!(inv.config.filters.ignore, "-x");
+        assert_eq!(inv.config.filters.focus, "a=b");
         assert_eq!(inv.command.unwrap().param.as_deref(), Some("main\\."));
     }
 

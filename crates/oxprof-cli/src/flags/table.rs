@@ -213,52 +213,52 @@ pub(crate) static FLAGS: &[Flag] = &[
     ),
     option(
         "focus",
-        |c| Field::Str(&mut c.focus),
+        |c| Field::Str(&mut c.filters.focus),
         "Restricts to samples going through a node matching regexp",
     ),
     option(
         "ignore",
-        |c| Field::Str(&mut c.ignore),
+        |c| Field::Str(&mut c.filters.ignore),
         "Skips paths going through any nodes matching regexp",
     ),
     option(
         "prune_from",
-        |c| Field::Str(&mut c.prune_from),
+        |c| Field::Str(&mut c.filters.prune_from),
         "Drops any functions below the matched frame.",
     ),
     option(
         "hide",
-        |c| Field::Str(&mut c.hide),
+        |c| Field::Str(&mut c.filters.hide),
         "Skips nodes matching regexp",
     ),
     option(
         "show",
-        |c| Field::Str(&mut c.show),
+        |c| Field::Str(&mut c.filters.show),
         "Only show nodes matching regexp",
     ),
     option(
         "show_from",
-        |c| Field::Str(&mut c.show_from),
+        |c| Field::Str(&mut c.filters.show_from),
         "Drops functions above the highest matched frame.",
     ),
     option(
         "tagfocus",
-        |c| Field::Str(&mut c.tagfocus),
+        |c| Field::Str(&mut c.filters.tagfocus),
         "Restricts to samples with tags in range or matched by regexp",
     ),
     option(
         "tagignore",
-        |c| Field::Str(&mut c.tagignore),
+        |c| Field::Str(&mut c.filters.tagignore),
         "Discard samples with tags in range or matched by regexp",
     ),
     option(
         "tagshow",
-        |c| Field::Str(&mut c.tagshow),
+        |c| Field::Str(&mut c.filters.tagshow),
         "Only consider tags matching this regexp",
     ),
     option(
         "taghide",
-        |c| Field::Str(&mut c.taghide),
+        |c| Field::Str(&mut c.filters.taghide),
         "Skip tags matching this regexp",
     ),
     option(

@@ -172,9 +172,9 @@ fn command_line(tokens: &[&str], config: &Config) -> Result<Action, String> {
         }
     }
     let (focus_field, ignore_field) = if name == "tags" {
-        (&mut config.tagfocus, &mut config.tagignore)
+        (&mut config.filters.tagfocus, &mut config.filters.tagignore)
     } else {
-        (&mut config.focus, &mut config.ignore)
+        (&mut config.filters.focus, &mut config.filters.ignore)
     };
     cat_regex(focus_field, &focus);
     cat_regex(ignore_field, &ignore);
@@ -258,7 +258,11 @@ mod tests {
         );
         assert_eq!((cfg.nodecount, cfg.sort.as_str()), (20, "cum"));
         assert_eq!(
-            (cfg.focus.as_str(), cfg.ignore.as_str(), cfg.output.as_str()),
+            (
+                cfg.filters.focus.as_str(),
+                cfg.filters.ignore.as_str(),
+                cfg.output.as_str()
+            ),
             ("main|other", "runtime", "out.txt")
         );
         assert_eq!(c, Config::default());
@@ -266,11 +270,14 @@ mod tests {
         assert_eq!(cmd.param.as_deref(), Some("mapHeavy"));
         let (_, cfg) = report("tags thread -bytes", &mut c);
         assert_eq!(
-            (cfg.tagfocus.as_str(), cfg.tagignore.as_str()),
+            (
+                cfg.filters.tagfocus.as_str(),
+                cfg.filters.tagignore.as_str()
+            ),
             ("thread", "bytes")
         );
-        c.focus = "a".into();
-        assert_eq!(report("tree b", &mut c).1.focus, "a|b");
+        c.filters.focus = "a".into();
+        assert_eq!(report("tree b", &mut c).1.filters.focus, "a|b");
     }
 
     #[test]
