@@ -8,32 +8,9 @@
 //! `go tool pprof` read them. It needs `go`: outside CI a missing `go` skips those cases with a
 //! message; under `CI=true` it fails, because CI must install it.
 
-use oxprof_testutil::{go_pprof, testdata};
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+use oxprof_testutil::go_pprof;
 
-fn run_oxprof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oxprof"))
-        .args(args)
-        .env(
-            "OXPROF_TMPDIR",
-            std::env::temp_dir().join("oxprof-golden-tests"),
-        )
-        .output()
-        .expect("run oxprof")
-}
-
-fn oxprof_stdout(args: &[&str]) -> String {
-    let out = run_oxprof(args);
-    assert!(
-        out.status.success(),
-        "oxprof {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use crate::{run, scratch, stderr, success, testdata};
 
 /// The part of a report every pprof version prints the same way.
 fn comparable(report: &str) -> &str {
@@ -189,12 +166,17 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn check_case(case: &Case, input: &Path) {
+fn check_case(case: &Case, input: &str) {
     let want = std::fs::read_to_string(testdata(case.golden)).expect("read golden");
     let mut args: Vec<&str> = case.args.to_vec();
-    let input = input.to_str().expect("utf-8 path");
     args.push(input);
-    let got = oxprof_stdout(&args);
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "oxprof {args:?} failed: {}",
+        stderr(&out)
+    );
+    let got = String::from_utf8(out.stdout).expect("utf-8 output");
     assert_same(
         &format!("oxprof {}", args.join(" ")),
         comparable(&got),
@@ -212,28 +194,13 @@ fn every_golden_matches_go_tool_pprof() {
 /// Every report must survive a trip through oxprof's own encoder: decode → encode → decode.
 #[test]
 fn every_golden_matches_after_a_proto_round_trip() {
-    let dir = tempdir("roundtrip");
+    let dir = scratch("roundtrip");
     for case in CASES {
         let copy = dir.join(case.input.replace('/', "_") + ".pb.gz");
-        let out = run_oxprof(&[
-            "-proto",
-            "-output",
-            copy.to_str().unwrap(),
-            testdata(case.input).to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "-proto failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        check_case(case, &copy);
+        let copy = copy.to_str().unwrap();
+        success(&run(&["-proto", "-output", copy, &testdata(case.input)]));
+        check_case(case, copy);
     }
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("oxprof-golden-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
 }
 
 /// Profiles oxprof writes (plain, merged, filtered, diffed) are read by `go tool pprof`, which
@@ -243,13 +210,10 @@ fn go_tool_pprof_reads_what_oxprof_writes() {
     if go_pprof().is_none() {
         return;
     }
-    let dir = tempdir("interop");
-    let cpu = testdata("go/cpu.pprof");
-    let cpu = cpu.to_str().unwrap();
-    let heap = testdata("go/heap.pprof");
-    let heap = heap.to_str().unwrap();
-    let legacy = testdata("pprof-upstream/cppbench.cpu");
-    let legacy = legacy.to_str().unwrap();
+    let dir = scratch("interop");
+    let cpu = &testdata("go/cpu.pprof");
+    let heap = &testdata("go/heap.pprof");
+    let legacy = &testdata("pprof-upstream/cppbench.cpu");
     let variants: &[(&str, &[&str])] = &[
         ("plain", &[cpu]),
         ("merged", &[cpu, cpu]),
@@ -266,12 +230,8 @@ fn go_tool_pprof_reads_what_oxprof_writes() {
         let path_s = path.to_str().unwrap();
         let mut write_args = vec!["-proto", "-output", path_s];
         write_args.extend_from_slice(args);
-        let out = run_oxprof(&write_args);
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run(&write_args);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
 
         let raw = go_pprof()
             .unwrap()
@@ -289,7 +249,7 @@ fn go_tool_pprof_reads_what_oxprof_writes() {
             .output()
             .unwrap();
         let go_top = String::from_utf8(go_top.stdout).unwrap();
-        let ox_top = oxprof_stdout(&["-top", path_s]);
+        let ox_top = success(&run(&["-top", path_s]));
         assert_same(
             &format!("{name}: -top of the written profile"),
             comparable(&ox_top),
@@ -298,11 +258,11 @@ fn go_tool_pprof_reads_what_oxprof_writes() {
 
         // oxprof re-reads its own output identically.
         let again = dir.join(format!("{name}.again.pb.gz"));
-        let out = run_oxprof(&["-proto", "-output", again.to_str().unwrap(), path_s]);
-        assert!(out.status.success());
+        let again = again.to_str().unwrap();
+        success(&run(&["-proto", "-output", again, path_s]));
         assert_eq!(
-            oxprof_stdout(&["-raw", path_s]),
-            oxprof_stdout(&["-raw", again.to_str().unwrap()]),
+            success(&run(&["-raw", path_s])),
+            success(&run(&["-raw", again])),
             "{name}"
         );
     }

@@ -4,57 +4,10 @@
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{TcpListener, TcpStream},
-    path::{Path, PathBuf},
     process::{Command, Output, Stdio},
-    sync::atomic::{AtomicUsize, Ordering},
 };
 
-fn testdata(rel: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(rel);
-    path.to_str().expect("utf-8 path").to_string()
-}
-
-/// A fresh directory for one test's saved profiles and history.
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("oxprof-cli-{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-fn oxprof(tmp: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oxprof"))
-        .args(args)
-        .env("OXPROF_TMPDIR", tmp)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run oxprof");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("wait for oxprof")
-}
-
-fn run(args: &[&str]) -> Output {
-    oxprof(&scratch("run"), args, "")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("utf-8 stdout")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).expect("utf-8 stderr")
-}
+use crate::{oxprof, run, scratch, stderr, success, testdata};
 
 /// Asserts a failure: exit status 2 and exactly one `oxprof: ` line on stderr, returned.
 fn failure(out: &Output) -> String {
@@ -66,11 +19,6 @@ fn failure(out: &Output) -> String {
         "{err:?}"
     );
     err.trim_end().to_string()
-}
-
-fn success(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}", stderr(out));
-    stdout(out)
 }
 
 #[test]
