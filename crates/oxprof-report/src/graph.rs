@@ -529,6 +529,23 @@ pub fn trimmed(profile: &Profile, report: &Report, nodes_only: bool) -> Trimmed 
     }
 }
 
+/// [`trimmed`], then the report's output unit chosen from the nodes that remain, as pprof's
+/// `newTrimmedGraph` does for every text report built on a graph.
+pub(crate) fn trimmed_for_output(
+    profile: &Profile,
+    report: &mut Report,
+    nodes_only: bool,
+) -> Trimmed {
+    let t = trimmed(profile, report, nodes_only);
+    report.select_output_unit(
+        t.graph
+            .nodes
+            .iter()
+            .map(|n| (n.flat_value(), n.cum_value())),
+    );
+    t
+}
+
 /// The node of every line of every location, innermost first (`None` for nodes not kept),
 /// stored flat and found by location id: by position when ids are 1..n in order, as they are in
 /// every profile oxprof writes, else through a map.

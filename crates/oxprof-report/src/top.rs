@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use oxprof_profile::Profile;
 
-use crate::graph::{trimmed, Graph, Node};
+use crate::graph::{trimmed_for_output, Graph, Node};
 use crate::{header, measurement, Options, Report};
 
 /// One row of the `top` table.
@@ -56,13 +56,7 @@ pub fn text_items(
 
 fn build(profile: &Profile, options: &Options) -> io::Result<(Report, Vec<TextItem>, Vec<String>)> {
     let mut report = Report::new(profile, options, "top")?;
-    let t = trimmed(profile, &report, true);
-    report.select_output_unit(
-        t.graph
-            .nodes
-            .iter()
-            .map(|n| (n.flat_value(), n.cum_value())),
-    );
+    let t = trimmed_for_output(profile, &mut report, true);
     let labels = header::report_labels(&report, profile, &t, false);
     let items = t
         .graph

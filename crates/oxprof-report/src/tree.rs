@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use oxprof_profile::Profile;
 use regex::Regex;
 
-use crate::graph::{trimmed, Edge, Graph};
+use crate::graph::{trimmed_for_output, Edge, Graph};
 use crate::{header, measurement, Options, Report};
 
 const SEPARATOR: &str = "----------------------------------------------------------+-------------";
@@ -77,13 +77,7 @@ fn write(
     symbol: Option<&Regex>,
 ) -> io::Result<()> {
     let mut report = Report::new(profile, options, command)?;
-    let t = trimmed(profile, &report, false);
-    report.select_output_unit(
-        t.graph
-            .nodes
-            .iter()
-            .map(|n| (n.flat_value(), n.cum_value())),
-    );
+    let t = trimmed_for_output(profile, &mut report, false);
     writeln!(
         w,
         "{}",
