@@ -65,6 +65,24 @@ fn profile(
     }
 }
 
+/// The graph of the delay values (sample index 1), keeping only the functions in `kept` if given.
+fn delay_graph(p: &Profile, kept: Option<&[&str]>) -> Graph {
+    let kept: Option<HashSet<NodeInfo>> = kept.map(|names| {
+        names
+            .iter()
+            .map(|n| NodeInfo {
+                name: n.to_string(),
+                ..Default::default()
+            })
+            .collect()
+    });
+    let opts = GraphOptions {
+        sample_index: 1,
+        ..Default::default()
+    };
+    Graph::new(p, &opts, kept.as_ref())
+}
+
 fn node<'g>(g: &'g Graph, name: &str) -> &'g oxprof_report::graph::Node {
     g.nodes
         .iter()
@@ -83,14 +101,7 @@ fn edge(g: &Graph, src: &str, dest: &str) -> oxprof_report::graph::Edge {
 fn recursion_counts_each_sample_once_per_node() {
     // main -> a -> b -> a (leaf)
     let p = profile(&["main", "a", "b"], &[(&[1, 2, 1, 0], vec![1, 10])], None);
-    let g = Graph::new(
-        &p,
-        &GraphOptions {
-            sample_index: 1,
-            ..Default::default()
-        },
-        None,
-    );
+    let g = delay_graph(&p, None);
     let a = node(&g, "a");
     assert_eq!((a.flat, a.cum), (10, 10));
     assert_eq!(node(&g, "main").cum, 10);
@@ -108,14 +119,7 @@ fn inlined_frames_make_inline_edges() {
         &[(&[100, 0], vec![1, 5]), (&[2, 0], vec![1, 1])],
         Some((2, 1)),
     );
-    let g = Graph::new(
-        &p,
-        &GraphOptions {
-            sample_index: 1,
-            ..Default::default()
-        },
-        None,
-    );
+    let g = delay_graph(&p, None);
     let e = edge(&g, "outer", "inner");
     assert!(e.inline);
     assert!(!edge(&g, "main", "outer").inline);
@@ -136,21 +140,7 @@ fn inlined_frames_make_inline_edges() {
 #[test]
 fn dropped_nodes_leave_residual_edges() {
     let p = profile(&["main", "mid", "leaf"], &[(&[2, 1, 0], vec![1, 7])], None);
-    let kept: HashSet<NodeInfo> = ["main", "leaf"]
-        .iter()
-        .map(|n| NodeInfo {
-            name: n.to_string(),
-            ..Default::default()
-        })
-        .collect();
-    let g = Graph::new(
-        &p,
-        &GraphOptions {
-            sample_index: 1,
-            ..Default::default()
-        },
-        Some(&kept),
-    );
+    let g = delay_graph(&p, Some(&["main", "leaf"]));
     assert_eq!(g.nodes.len(), 2);
     let e = edge(&g, "main", "leaf");
     assert!(e.residual);
@@ -158,19 +148,7 @@ fn dropped_nodes_leave_residual_edges() {
     assert_eq!(node(&g, "leaf").flat, 7);
 
     // Dropping the leaf leaves its weight unattributed as flat.
-    let kept: HashSet<NodeInfo> = std::iter::once(NodeInfo {
-        name: "main".into(),
-        ..Default::default()
-    })
-    .collect();
-    let g = Graph::new(
-        &p,
-        &GraphOptions {
-            sample_index: 1,
-            ..Default::default()
-        },
-        Some(&kept),
-    );
+    let g = delay_graph(&p, Some(&["main"]));
     assert_eq!((node(&g, "main").flat, node(&g, "main").cum), (0, 7));
 }
 
