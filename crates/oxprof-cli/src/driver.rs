@@ -314,7 +314,7 @@ fn write_report(
                     }
                 }
             }
-            profile.write(&mut *out)?;
+            profile.write_to(&mut *out)?;
         }
         (other, _) => bail!("the {other} report is not available in oxprof yet"),
     }

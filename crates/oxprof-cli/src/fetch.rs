@@ -220,7 +220,7 @@ pub(crate) fn save(profile: &Profile) -> Result<PathBuf> {
     let (path, file) = new_numbered_file(&dir, &prefix, ".pb.gz")?;
     let mut file = io::BufWriter::new(file);
     profile
-        .write(&mut file)
+        .write_to(&mut file)
         .and_then(|()| file.flush())
         .map_err(|e| anyhow!("{}: {}", path.display(), io_error_text(&e)))?;
     Ok(path)

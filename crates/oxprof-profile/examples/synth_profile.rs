@@ -123,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed = args.next().map(|s| s.parse()).transpose()?.unwrap_or(42);
     let profile = synth(n_samples, seed);
     let raw_len = profile.encode().len();
-    profile.write(BufWriter::new(File::create(&out)?))?;
+    profile.write_to(BufWriter::new(File::create(&out)?))?;
     let gz_len = std::fs::metadata(&out)?.len();
     eprintln!(
         "wrote {out}: {n_samples} samples, {} locations, {:.1} MB uncompressed, {:.1} MB gzipped",

@@ -40,18 +40,18 @@ impl Profile {
     /// ```
     /// let p = oxprof_profile::Profile::default();
     /// let mut out = Vec::new();
-    /// p.write(&mut out).unwrap();
+    /// p.write_to(&mut out).unwrap();
     /// assert_eq!(&out[..2], &[0x1f, 0x8b]);
     /// assert_eq!(oxprof_profile::Profile::decode(&out).unwrap(), p);
     /// ```
-    pub fn write(&self, w: impl Write) -> std::io::Result<()> {
+    pub fn write_to(&self, w: impl Write) -> std::io::Result<()> {
         let mut gz = GzEncoder::new(w, Compression::default());
         gz.write_all(&self.encode())?;
         gz.finish()?;
         Ok(())
     }
 
-    /// The gzipped encoding as bytes; see [`Profile::write`].
+    /// The gzipped encoding as bytes; see [`Profile::write_to`].
     ///
     /// ```
     /// let p = oxprof_profile::Profile { period: 100, ..Default::default() };
@@ -59,7 +59,7 @@ impl Profile {
     /// ```
     pub fn encode_gzip(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        self.write(&mut out).expect("writing to a Vec cannot fail");
+        self.write_to(&mut out).expect("writing to a Vec cannot fail");
         out
     }
 
