@@ -1,0 +1,460 @@
+//! Starting and stopping a CPU profile, and turning what was sampled into a profile.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use oxprof_profile::{Label, Profile, ValueType};
+
+use super::aggregate::Aggregate;
+use super::error::Error;
+use super::ring::SampleRing;
+use super::sampler::{Clock, Finished, Sampler, Stats};
+use super::signal::{self, Shared};
+use super::threads::{ThreadSet, ThreadState};
+use super::timers::Xorshift;
+use crate::profile_build::{BuildOptions, Frame, StackProfile};
+use crate::unwind::UnwindSession;
+
+/// Set while a profile runs: one per process, as in Go.
+static IN_USE: AtomicBool = AtomicBool::new(false);
+/// Tags each profile's signals so ones still pending from an earlier profile are dropped.
+static GENERATION: AtomicU32 = AtomicU32::new(0);
+
+/// The synthetic frame at the root of stacks cut at the configured depth.
+pub const TRUNCATED_FRAME: &str = "oxprof::truncated";
+/// The synthetic frame of the sample that counts samples the profiler could not keep.
+pub const LOST_SAMPLES_FRAME: &str = "oxprof::lost_samples";
+
+/// Memory the sample ring may use; at the default depth that is about 2,000 samples, 20 s of
+/// one busy thread at 100 Hz and far more than the sampler ever leaves undrained (it drains
+/// every 5 ms).
+const RING_BYTES: usize = 2 << 20;
+
+/// What a profile measures.
+///
+/// ```
+/// let builder = oxprof::cpu::Profiler::builder().mode(oxprof::cpu::Mode::Wall);
+/// # let _ = builder;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// CPU time: each thread is sampled as it consumes CPU (`cpu/nanoseconds`), as Go's CPU
+    /// profile.
+    #[default]
+    Cpu,
+    /// Wall-clock time: every thread is sampled at every tick whether it runs, sleeps or waits
+    /// (`wall/nanoseconds`), with a `state` label of `running`, `sleeping` or `blocked` from the
+    /// kernel. Off-CPU time shows up here and nowhere in a CPU profile.
+    Wall,
+}
+
+/// Configures and starts a [`Profiler`].
+///
+/// ```no_run
+/// use oxprof::cpu::{Mode, Profiler};
+/// let profiler = Profiler::builder()
+///     .frequency(250)
+///     .depth(64)
+///     .mode(Mode::Cpu)
+///     .thread_labels(true)
+///     .start()?;
+/// # drop(profiler);
+/// # Ok::<(), oxprof::cpu::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct Builder {
+    frequency: u32,
+    depth: usize,
+    mode: Mode,
+    thread_labels: bool,
+    process_timer: bool,
+    symbolize: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            frequency: 100,
+            depth: 128,
+            mode: Mode::Cpu,
+            thread_labels: false,
+            process_timer: false,
+            symbolize: true,
+        }
+    }
+}
+
+impl Builder {
+    /// Samples per second of CPU time per thread (or of wall time, in [`Mode::Wall`]);
+    /// 1 to 5000, default 100 as in Go.
+    ///
+    /// ```
+    /// let b = oxprof::cpu::Profiler::builder().frequency(1000);
+    /// # let _ = b;
+    /// ```
+    pub fn frequency(mut self, hz: u32) -> Self {
+        self.frequency = hz;
+        self
+    }
+
+    /// The most frames kept per sample, 1 to 4096, default 128. Deeper stacks keep their
+    /// innermost frames and end in a synthetic `oxprof::truncated` frame.
+    ///
+    /// ```
+    /// let b = oxprof::cpu::Profiler::builder().depth(256);
+    /// # let _ = b;
+    /// ```
+    pub fn depth(mut self, frames: usize) -> Self {
+        self.depth = frames;
+        self
+    }
+
+    /// CPU time (default) or wall-clock time.
+    ///
+    /// ```
+    /// let b = oxprof::cpu::Profiler::builder().mode(oxprof::cpu::Mode::Wall);
+    /// # let _ = b;
+    /// ```
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Adds a `thread` label with the sampled thread's name to every sample (default off:
+    /// it splits every stack by thread).
+    ///
+    /// ```
+    /// let b = oxprof::cpu::Profiler::builder().thread_labels(true);
+    /// # let _ = b;
+    /// ```
+    pub fn thread_labels(mut self, on: bool) -> Self {
+        self.thread_labels = on;
+        self
+    }
+
+    /// Uses the process-wide `setitimer(ITIMER_PROF)` timer even where per-thread timers work.
+    /// It under-samples programs that keep more than about two cores busy; it exists for
+    /// comparison and for environments that refuse `timer_create`, where oxprof falls back to it
+    /// by itself and says so in the profile's comments.
+    ///
+    /// ```
+    /// let b = oxprof::cpu::Profiler::builder().process_timer(true);
+    /// # let _ = b;
+    /// ```
+    pub fn process_timer(mut self, on: bool) -> Self {
+        self.process_timer = on;
+        self
+    }
+
+    /// Resolves addresses to functions, files and lines when the profile stops (default on).
+    /// Off, the profile keeps addresses, mappings and build ids, and `oxprof` symbolizes it
+    /// later given the binary.
+    ///
+    /// ```
+    /// let b = oxprof::cpu::Profiler::builder().symbolize(false);
+    /// # let _ = b;
+    /// ```
+    pub fn symbolize(mut self, on: bool) -> Self {
+        self.symbolize = on;
+        self
+    }
+
+    /// Starts sampling every thread of the process, including threads created later.
+    ///
+    /// Fails with [`Error::AlreadyInUse`] while another CPU profile runs.
+    ///
+    /// ```no_run
+    /// let profiler = oxprof::cpu::Profiler::builder().start()?;
+    /// let again = oxprof::cpu::Profiler::builder().start();
+    /// assert_eq!(again.unwrap_err().to_string(), "cpu profiling already in use");
+    /// # drop(profiler);
+    /// # Ok::<(), oxprof::cpu::Error>(())
+    /// ```
+    pub fn start(self) -> Result<Profiler, Error> {
+        if !(1..=5000).contains(&self.frequency) {
+            return Err(Error::InvalidFrequency(self.frequency));
+        }
+        if !(1..=4096).contains(&self.depth) {
+            return Err(Error::InvalidDepth(self.depth));
+        }
+        if IN_USE
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(Error::AlreadyInUse);
+        }
+        let started = Profiler::launch(self);
+        if started.is_err() {
+            IN_USE.store(false, Ordering::Release);
+        }
+        started
+    }
+}
+
+/// A running CPU profile of the whole process.
+///
+/// Stop it with [`stop`](Self::stop) to get the profile; dropping it stops sampling and
+/// discards what was collected.
+///
+/// ```no_run
+/// let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
+/// // ... the work to profile ...
+/// let profile = profiler.stop()?;
+/// profile.write_to(std::fs::File::create("cpu.pprof")?)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Profiler {
+    config: Builder,
+    stop: Option<Sender<()>>,
+    sampler: Option<JoinHandle<Finished>>,
+    started: Instant,
+    time_nanos: i64,
+    clock_comment: String,
+    _unwinding: UnwindSession,
+}
+
+impl Profiler {
+    /// A builder with Go's defaults: 100 Hz, CPU time, 128 frames.
+    ///
+    /// ```
+    /// let builder = oxprof::cpu::Profiler::builder();
+    /// # let _ = builder;
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    fn launch(config: Builder) -> Result<Profiler, Error> {
+        signal::install().map_err(Error::io("installing the SIGPROF handler"))?;
+        let unwinding = UnwindSession::acquire().map_err(Error::io("reading loaded modules"))?;
+        let period = Duration::from_nanos(1_000_000_000 / u64::from(config.frequency));
+        let record_bytes = (config.depth + 4) * 8;
+        let records = (RING_BYTES / record_bytes).clamp(64, 65_536);
+        let shared = Arc::new(Shared {
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+            process_timer: AtomicBool::new(config.process_timer && config.mode == Mode::Cpu),
+            pid: std::process::id() as i32,
+            ring: SampleRing::new(records, config.depth),
+        });
+        let clock = match (config.mode, config.process_timer) {
+            (Mode::Wall, _) => Clock::Wall(Default::default()),
+            (Mode::Cpu, false) => Clock::PerThread(Default::default()),
+            (Mode::Cpu, true) => Clock::Process(
+                super::timers::ProcessTimer::arm(period)
+                    .map_err(Error::io("arming ITIMER_PROF"))?,
+            ),
+        };
+        let mut sampler = Sampler {
+            shared: shared.clone(),
+            clock,
+            threads: ThreadSet::default(),
+            period,
+            aggregate: Aggregate::new(config.thread_labels),
+            stats: Stats::default(),
+            random: Xorshift::from_entropy(),
+        };
+        signal::publish(&shared);
+        let armed = sampler.arm_initial();
+        let fallback = match armed {
+            Ok(fallback) => fallback,
+            Err(e) => {
+                drop(sampler);
+                signal::retract();
+                return Err(Error::io("listing threads")(e));
+            }
+        };
+        if fallback.is_some() {
+            shared.process_timer.store(true, Ordering::Release);
+        }
+        let clock_comment = clock_comment(&config, fallback.as_ref());
+        let (stop, stop_rx) = mpsc::channel();
+        let handle = crate::internal_thread::spawn("oxprof-sampler", move || sampler.run(stop_rx));
+        let handle = match handle {
+            Ok(handle) => handle,
+            Err(e) => {
+                signal::retract();
+                return Err(Error::io("starting the sampler thread")(e));
+            }
+        };
+        Ok(Profiler {
+            config,
+            stop: Some(stop),
+            sampler: Some(handle),
+            started: Instant::now(),
+            time_nanos: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as i64)
+                .unwrap_or(0),
+            clock_comment,
+            _unwinding: unwinding,
+        })
+    }
+
+    /// Stops sampling and returns the profile: symbolized (unless turned off), with mappings,
+    /// build ids and Go's sample types.
+    ///
+    /// ```no_run
+    /// let profiler = oxprof::cpu::Profiler::builder().start()?;
+    /// let profile = profiler.stop()?;
+    /// assert_eq!(profile.sample_type[1].ty, "cpu");
+    /// # Ok::<(), oxprof::cpu::Error>(())
+    /// ```
+    pub fn stop(mut self) -> Result<Profile, Error> {
+        let duration = self.started.elapsed();
+        let finished = self.finish();
+        Ok(self.build(finished, duration))
+    }
+
+    /// Stops the sampler thread and waits for what it collected; releases the profiler.
+    fn finish(&mut self) -> Finished {
+        drop(self.stop.take());
+        let finished = self
+            .sampler
+            .take()
+            .map(|h| h.join().expect("the oxprof sampler thread panicked"));
+        IN_USE.store(false, Ordering::Release);
+        finished.expect("a profiler is finished once")
+    }
+
+    fn build(&self, mut finished: Finished, duration: Duration) -> Profile {
+        let period = Duration::from_nanos(1_000_000_000 / u64::from(self.config.frequency));
+        let period_ns = period.as_nanos() as i64;
+        let time_type = match self.config.mode {
+            Mode::Cpu => ValueType::new("cpu", "nanoseconds"),
+            Mode::Wall => ValueType::new("wall", "nanoseconds"),
+        };
+        let mut stacks = StackProfile::new(
+            vec![ValueType::new("samples", "count"), time_type.clone()],
+            time_type,
+            period_ns,
+        );
+        let names = thread_names(&mut finished.threads, &finished.aggregate, &self.config);
+        let mut frames = Vec::with_capacity(self.config.depth + 1);
+        for (key, &weight) in &finished.aggregate.stacks {
+            frames.clear();
+            frames.extend(key.frames.iter().map(|&a| Frame::Address(a)));
+            if key.truncated {
+                frames.push(Frame::Synthetic(TRUNCATED_FRAME));
+            }
+            let mut labels = Vec::new();
+            if let Some(set) = crate::labels::resolve(key.label_id) {
+                labels.extend(set.iter().map(|(k, v)| Label::str(k.clone(), v.clone())));
+            }
+            if self.config.thread_labels {
+                let name = names.get(&key.tid).cloned().unwrap_or_else(|| key.tid.to_string());
+                labels.push(Label::str("thread", name));
+            }
+            if let Some(state) = ThreadState::from_byte(key.state).label() {
+                labels.push(Label::str("state", state));
+            }
+            let weight = weight as i64;
+            stacks.add(&frames, &[weight, weight * period_ns], labels);
+        }
+        let lost = finished.lost + finished.aggregate.dropped;
+        if lost > 0 {
+            let lost = lost as i64;
+            stacks.add(
+                &[Frame::Synthetic(LOST_SAMPLES_FRAME)],
+                &[lost, lost * period_ns],
+                Vec::new(),
+            );
+        }
+        let comments = self.comments(&finished);
+        stacks.build(&BuildOptions {
+            time_nanos: self.time_nanos,
+            duration_nanos: duration.as_nanos() as i64,
+            comments,
+            symbolize: self.config.symbolize,
+        })
+    }
+
+    fn comments(&self, finished: &Finished) -> Vec<String> {
+        let mut comments = vec![self.clock_comment.clone()];
+        let stats = &finished.stats;
+        comments.push(format!(
+            "threads sampled: {}; samples: {}",
+            stats.threads_sampled, finished.aggregate.total
+        ));
+        if finished.lost > 0 {
+            comments.push(format!(
+                "{} samples lost: the sample buffer was full",
+                finished.lost
+            ));
+        }
+        if finished.aggregate.dropped > 0 {
+            comments.push(format!(
+                "{} samples dropped: more than {} distinct stacks",
+                finished.aggregate.dropped,
+                super::aggregate::MAX_DISTINCT_STACKS
+            ));
+        }
+        if stats.timer_failures > 0 {
+            comments.push(format!(
+                "{} threads not sampled: timer_create failed: {}",
+                stats.timer_failures,
+                stats.last_timer_error.as_deref().unwrap_or("unknown error")
+            ));
+        }
+        if stats.missed_ticks > 0 {
+            comments.push(format!(
+                "{} wall-clock ticks skipped: the sampler fell behind",
+                stats.missed_ticks
+            ));
+        }
+        comments
+    }
+}
+
+impl std::fmt::Debug for Profiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profiler")
+            .field("config", &self.config)
+            .field("running_for", &self.started.elapsed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Profiler {
+    fn drop(&mut self) {
+        if self.sampler.is_some() {
+            let _ = self.finish();
+        }
+    }
+}
+
+fn clock_comment(config: &Builder, fallback: Option<&std::io::Error>) -> String {
+    let hz = config.frequency;
+    match (config.mode, config.process_timer, fallback) {
+        (Mode::Wall, ..) => {
+            format!("oxprof wall-clock profile: every thread signalled at {hz} Hz, state from /proc")
+        }
+        (Mode::Cpu, false, None) => format!(
+            "oxprof cpu profile: per-thread CPU-time timers (timer_create, SIGEV_THREAD_ID) at {hz} Hz"
+        ),
+        (Mode::Cpu, true, _) => {
+            format!("oxprof cpu profile: process CPU timer (setitimer ITIMER_PROF) at {hz} Hz")
+        }
+        (Mode::Cpu, false, Some(e)) => format!(
+            "oxprof cpu profile: process CPU timer (setitimer ITIMER_PROF) at {hz} Hz, \
+             fallback because timer_create failed: {e}"
+        ),
+    }
+}
+
+/// Thread names for the `thread` label, read again at the end because threads often name
+/// themselves just after they start.
+fn thread_names(
+    threads: &mut ThreadSet,
+    aggregate: &Aggregate,
+    config: &Builder,
+) -> std::collections::BTreeMap<u32, String> {
+    if !config.thread_labels {
+        return Default::default();
+    }
+    let tids: std::collections::BTreeSet<u32> = aggregate.stacks.keys().map(|k| k.tid).collect();
+    threads.names_of(tids)
+}

@@ -1,0 +1,232 @@
+//! The profiler's own thread: it keeps a timer on every thread (new ones within a few
+//! milliseconds of starting), signals every thread at each wall-clock tick in wall mode, and
+//! drains the sample ring into the aggregate.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::aggregate::Aggregate;
+use super::signal::{self, encode_value, Shared};
+use super::threads::{StatFile, ThreadSet, ThreadState};
+use super::timers::{random_first_expiry, ProcessTimer, ThreadTimer, Xorshift};
+
+/// How often threads are looked for and the ring drained, when no wall-clock tick comes sooner.
+const SCAN_INTERVAL: Duration = Duration::from_millis(5);
+
+/// What triggers samples.
+pub(crate) enum Clock {
+    /// One CPU-time timer per thread.
+    PerThread(BTreeMap<u32, ThreadTimer>),
+    /// The process-wide `ITIMER_PROF` timer.
+    Process(ProcessTimer),
+    /// The sampler signals every thread on a wall clock.
+    Wall(BTreeMap<u32, StatFile>),
+    /// Nothing armed: the profile is stopping.
+    Disarmed,
+}
+
+/// Counters reported in the profile's comments.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Stats {
+    /// Threads that got a timer (or were signalled in wall mode).
+    pub(crate) threads_sampled: usize,
+    /// Threads whose timer could not be created, with the last error.
+    pub(crate) timer_failures: usize,
+    pub(crate) last_timer_error: Option<String>,
+    /// Wall-clock ticks skipped because the sampler fell behind.
+    pub(crate) missed_ticks: u64,
+}
+
+/// Everything the sampler hands back when the profile stops.
+pub(crate) struct Finished {
+    pub(crate) aggregate: Aggregate,
+    pub(crate) threads: ThreadSet,
+    pub(crate) stats: Stats,
+    /// Samples lost because the ring was full.
+    pub(crate) lost: u64,
+}
+
+/// The sampler's state, moved onto its thread by [`Sampler::spawn`].
+pub(crate) struct Sampler {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) clock: Clock,
+    pub(crate) threads: ThreadSet,
+    pub(crate) period: Duration,
+    pub(crate) aggregate: Aggregate,
+    pub(crate) stats: Stats,
+    pub(crate) random: Xorshift,
+}
+
+impl Sampler {
+    /// Arms timers on every thread alive now. Per-thread timers fall back to the process timer
+    /// when the very first one is refused; that error is returned for the profile's comments.
+    pub(crate) fn arm_initial(&mut self) -> io::Result<Option<io::Error>> {
+        self.threads.rescan()?;
+        let live: Vec<u32> = self.threads.live().collect();
+        let mut fallback = None;
+        for tid in live {
+            if let Err(e) = self.arm(tid) {
+                if matches!(&self.clock, Clock::PerThread(timers) if timers.is_empty()) {
+                    self.clock = Clock::Process(ProcessTimer::arm(self.period)?);
+                    fallback = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Clock::Process(_) = self.clock {
+            self.stats.threads_sampled = self.threads.live().count();
+        }
+        Ok(fallback)
+    }
+
+    /// Starts covering thread `tid`.
+    fn arm(&mut self, tid: u32) -> io::Result<()> {
+        let value = encode_value(self.shared.generation, ThreadState::Unknown as u8, tid);
+        match &mut self.clock {
+            Clock::PerThread(timers) => {
+                let first = random_first_expiry(self.period, &mut self.random);
+                match ThreadTimer::arm(tid, self.period, first, value) {
+                    Ok(timer) => {
+                        timers.insert(tid, timer);
+                        self.stats.threads_sampled += 1;
+                    }
+                    Err(e) => {
+                        // The thread may simply have ended since the scan.
+                        if std::path::Path::new(&format!("/proc/self/task/{tid}")).exists() {
+                            self.stats.timer_failures += 1;
+                            self.stats.last_timer_error = Some(e.to_string());
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            Clock::Process(_) => self.stats.threads_sampled += 1,
+            Clock::Disarmed => {}
+            Clock::Wall(files) => {
+                if let Ok(file) = StatFile::open(tid) {
+                    files.insert(tid, file);
+                    self.stats.threads_sampled += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, tid: u32) {
+        match &mut self.clock {
+            Clock::PerThread(timers) => {
+                timers.remove(&tid);
+            }
+            Clock::Wall(files) => {
+                files.remove(&tid);
+            }
+            Clock::Process(_) | Clock::Disarmed => {}
+        }
+    }
+
+    /// Picks up threads that started and lets go of those that ended.
+    fn rescan(&mut self) {
+        let Ok(changes) = self.threads.rescan() else {
+            return;
+        };
+        for tid in changes.ended {
+            self.forget(tid);
+        }
+        if !changes.started.is_empty() {
+            crate::unwind::refresh_memory_map();
+        }
+        for tid in changes.started {
+            let _ = self.arm(tid);
+        }
+    }
+
+    fn drain(&mut self) {
+        let aggregate = &mut self.aggregate;
+        self.shared.ring.drain(|sample| aggregate.add(sample));
+    }
+
+    /// One wall-clock tick: every live thread is signalled with its current state.
+    fn signal_all(&self) {
+        let Clock::Wall(files) = &self.clock else {
+            return;
+        };
+        for (&tid, file) in files {
+            let Some(state) = file.state() else { continue };
+            let value = encode_value(self.shared.generation, state as u8, tid);
+            send_queued_signal(self.shared.pid, tid, value);
+        }
+    }
+
+    /// Runs the sampler until `stop` fires, then disarms everything, waits for in-flight
+    /// handlers and drains what they wrote.
+    pub(crate) fn run(mut self, stop: Receiver<()>) -> Finished {
+        let wall = matches!(self.clock, Clock::Wall(_));
+        let tick = if wall { self.period } else { SCAN_INTERVAL };
+        let mut next_tick = Instant::now();
+        let mut next_scan = Instant::now() + SCAN_INTERVAL;
+        loop {
+            let now = Instant::now();
+            if wall && now >= next_tick {
+                self.signal_all();
+                next_tick += tick;
+                if next_tick < now {
+                    // Fell behind by more than a period: skip rather than burst.
+                    let behind = now.duration_since(next_tick).as_nanos() / tick.as_nanos();
+                    self.stats.missed_ticks += behind as u64 + 1;
+                    next_tick = now + tick;
+                }
+            }
+            if now >= next_scan {
+                self.rescan();
+                self.drain();
+                next_scan = now + SCAN_INTERVAL;
+            }
+            let wake = if wall {
+                next_tick.min(next_scan)
+            } else {
+                next_scan
+            };
+            match stop.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        // Disarm first so no new signals come, then make sure none is still being handled.
+        self.clock = Clock::Disarmed;
+        signal::retract();
+        self.drain();
+        Finished {
+            lost: self.shared.ring.lost(),
+            aggregate: self.aggregate,
+            threads: self.threads,
+            stats: self.stats,
+        }
+    }
+}
+
+/// Sends `SIGPROF` with `value` to thread `tid` of process `pid` (`rt_tgsigqueueinfo`), so the
+/// handler can tell oxprof's wall-clock signals from anyone else's.
+fn send_queued_signal(pid: i32, tid: u32, value: u64) {
+    // SAFETY: `info` is a zeroed siginfo_t whose first fields follow the kernel's layout for
+    // SI_QUEUE (signo, errno, code, then pid, uid and the value at byte 24, as `SigInfoView`
+    // reads them); the syscall copies it and does not keep the pointer.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let words = &mut info as *mut libc::siginfo_t as *mut i32;
+        *words = libc::SIGPROF;
+        *words.add(2) = libc::SI_QUEUE;
+        *words.add(4) = pid;
+        *words.add(5) = libc::getuid() as i32;
+        *((&mut info as *mut libc::siginfo_t as *mut u8).add(24) as *mut u64) = value;
+        libc::syscall(
+            libc::SYS_rt_tgsigqueueinfo,
+            pid,
+            tid as libc::c_int,
+            libc::SIGPROF,
+            &info as *const libc::siginfo_t,
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! The `SIGPROF` handler and the hand-off between it and a running profile.
+//!
+//! The handler is installed once and stays installed: a timer signal still pending when a
+//! profile stops would otherwise hit the default action and kill the process. Signals that are
+//! not oxprof's go to the handler that was there before, when there was one.
+//!
+//! A running profile publishes its [`Shared`] state through an atomic pointer. Handlers count
+//! themselves in and out of [`HANDLERS_RUNNING`], so stopping can retract the pointer and wait for
+//! in-flight handlers before freeing anything they might read.
+
+use std::cell::Cell;
+use std::io;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::ring::{SampleMeta, SampleRing};
+use crate::unwind::{unwind_signal_context, Unwound};
+
+/// What a profile shares with the signal handler.
+pub(crate) struct Shared {
+    /// Signals whose value carries another generation belong to an earlier profile.
+    pub(crate) generation: u32,
+    /// Process-wide `setitimer` mode: signals come from the kernel with no value.
+    pub(crate) process_timer: std::sync::atomic::AtomicBool,
+    /// This process: queued signals from any other sender are not oxprof's.
+    pub(crate) pid: i32,
+    pub(crate) ring: SampleRing,
+}
+
+static SHARED: AtomicPtr<Shared> = AtomicPtr::new(std::ptr::null_mut());
+static HANDLERS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set while this thread runs oxprof's handler; read by tests that check the handler never
+    /// allocates or locks.
+    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the calling thread is inside oxprof's profiling-signal handler right now.
+pub(crate) fn in_handler() -> bool {
+    IN_HANDLER.with(Cell::get)
+}
+
+/// The handler that was installed before oxprof's, to chain foreign signals to.
+struct Previous(libc::sigaction);
+
+// SAFETY: a `sigaction` is plain data (a function address, flags and a mask).
+unsafe impl Send for Previous {}
+
+static INSTALLED: Mutex<Option<Previous>> = Mutex::new(None);
+static PREVIOUS_ACTION: AtomicUsize = AtomicUsize::new(0);
+static PREVIOUS_SIGINFO: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs the handler for `SIGPROF` if it is not installed yet.
+pub(crate) fn install() -> io::Result<()> {
+    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if installed.is_some() {
+        return Ok(());
+    }
+    // SAFETY: `action` is fully initialised (zeroed, then handler, flags and an empty mask);
+    // `old` receives the previous action.
+    let old = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_signal as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPROF, &action, &mut old) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        old
+    };
+    if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN {
+        PREVIOUS_SIGINFO.store(
+            usize::from(old.sa_flags & libc::SA_SIGINFO != 0),
+            Ordering::Relaxed,
+        );
+        PREVIOUS_ACTION.store(old.sa_sigaction, Ordering::Release);
+    }
+    *installed = Some(Previous(old));
+    Ok(())
+}
+
+/// Makes `shared` the state the handler writes to.
+pub(crate) fn publish(shared: &Shared) {
+    SHARED.store(shared as *const Shared as *mut Shared, Ordering::SeqCst);
+}
+
+/// Withdraws the published state and returns once no handler can still be reading it.
+pub(crate) fn retract() {
+    SHARED.store(std::ptr::null_mut(), Ordering::SeqCst);
+    while HANDLERS_RUNNING.load(Ordering::SeqCst) != 0 {
+        std::thread::yield_now();
+    }
+}
+
+/// The signal value oxprof's timers and wall-clock signals carry: a profile generation, a thread
+/// state and the target thread id.
+pub(crate) fn encode_value(generation: u32, state: u8, tid: u32) -> u64 {
+    (u64::from(generation) << 32) | (u64::from(state) << 24) | u64::from(tid & 0x00ff_ffff)
+}
+
+fn decode_value(value: u64) -> (u32, u8, u32) {
+    (
+        (value >> 32) as u32,
+        (value >> 24) as u8,
+        (value & 0x00ff_ffff) as u32,
+    )
+}
+
+/// The parts of Linux's `siginfo_t` the handler reads. Timer signals (`SI_TIMER`) and queued
+/// signals (`SI_QUEUE`) both keep their value at byte 24; a timer keeps its overrun at byte 20.
+#[repr(C)]
+struct SigInfoView {
+    signo: i32,
+    errno: i32,
+    code: i32,
+    _pad: i32,
+    pid_or_timer: i32,
+    uid_or_overrun: i32,
+    value: u64,
+}
+
+extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ucontext: *mut libc::c_void) {
+    // SAFETY: errno is thread-local; the pointer is valid for the thread's lifetime.
+    let saved_errno = unsafe { *libc::__errno_location() };
+    IN_HANDLER.with(|flag| flag.set(true));
+    HANDLERS_RUNNING.fetch_add(1, Ordering::SeqCst);
+    let shared = SHARED.load(Ordering::SeqCst);
+    let outcome = if shared.is_null() || info.is_null() {
+        Outcome::Foreign
+    } else {
+        // SAFETY: `shared` stays valid until `retract` sees HANDLERS_RUNNING drop to zero, and we
+        // are counted in it; the kernel passes a valid siginfo and ucontext to SA_SIGINFO handlers.
+        unsafe { sample(&*shared, &*(info as *const SigInfoView), ucontext) }
+    };
+    HANDLERS_RUNNING.fetch_sub(1, Ordering::SeqCst);
+    IN_HANDLER.with(|flag| flag.set(false));
+    if outcome == Outcome::Foreign {
+        // SAFETY: forwarding the arguments the kernel gave us to the handler that was installed
+        // for this signal before ours, with the signature its SA_SIGINFO flag declares.
+        unsafe { chain(signo, info, ucontext) };
+    }
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() = saved_errno };
+}
+
+/// What the handler made of a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// A sample of the running profile (recorded, or counted as lost).
+    Sampled,
+    /// One of oxprof's signals sent for an earlier profile: dropped.
+    Stale,
+    /// Not oxprof's: passed on to the previous handler.
+    Foreign,
+}
+
+/// Runs the previously installed handler, if it was a function.
+///
+/// # Safety
+/// The arguments are those the kernel passed to [`on_signal`].
+unsafe fn chain(signo: libc::c_int, info: *mut libc::siginfo_t, ucontext: *mut libc::c_void) {
+    let action = PREVIOUS_ACTION.load(Ordering::Acquire);
+    if action == 0 {
+        return;
+    }
+    if PREVIOUS_SIGINFO.load(Ordering::Relaxed) != 0 {
+        // SAFETY: the previous handler was registered with SA_SIGINFO, so it has this signature.
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(action) };
+        f(signo, info, ucontext);
+    } else {
+        // SAFETY: without SA_SIGINFO the previous handler takes only the signal number.
+        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(action) };
+        f(signo);
+    }
+}
+
+/// Records one sample if the signal belongs to the running profile.
+///
+/// # Safety
+/// `ucontext` is the context the kernel passed with this signal.
+unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_void) -> Outcome {
+    let (tid, state, weight) = match info.code {
+        libc::SI_TIMER | libc::SI_QUEUE => {
+            if info.code == libc::SI_QUEUE && info.pid_or_timer != shared.pid {
+                return Outcome::Foreign;
+            }
+            let (generation, state, tid) = decode_value(info.value);
+            if generation != shared.generation {
+                return Outcome::Stale;
+            }
+            // Each timer expiry the kernel could not deliver separately is one more period of
+            // CPU time: CPU-clock timers fire at most once per scheduler tick.
+            let overrun = if info.code == libc::SI_TIMER {
+                info.uid_or_overrun.max(0) as u64
+            } else {
+                0
+            };
+            (tid, state, 1 + overrun)
+        }
+        libc::SI_KERNEL if shared.process_timer.load(Ordering::Relaxed) => {
+            // SAFETY: gettid has no preconditions; one syscall per sample, not per frame.
+            (unsafe { libc::gettid() } as u32, 0, 1)
+        }
+        _ => return Outcome::Foreign,
+    };
+    let Some(mut claim) = shared.ring.claim() else {
+        return Outcome::Sampled;
+    };
+    // SAFETY: forwarded from the handler's contract.
+    let Unwound { len, truncated } = unsafe { unwind_signal_context(ucontext, claim.frames_mut()) };
+    let meta = SampleMeta {
+        tid,
+        state,
+        label_id: crate::labels::current_id(),
+    };
+    claim.commit(meta, weight, len, truncated);
+    Outcome::Sampled
+}

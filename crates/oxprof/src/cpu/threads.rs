@@ -1,0 +1,196 @@
+//! The process's threads as `/proc/self/task` lists them: which appeared and which ended since
+//! the last look, their names, and (for wall-clock sampling) their scheduler state.
+//!
+//! Watching `/proc` rather than hooking thread creation covers every thread, including those C
+//! code creates, without the program's cooperation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt;
+
+/// What changed between two scans.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Changes {
+    pub(crate) started: Vec<u32>,
+    pub(crate) ended: Vec<u32>,
+}
+
+/// The live threads of this process, minus oxprof's own.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadSet {
+    live: BTreeSet<u32>,
+    names: BTreeMap<u32, String>,
+}
+
+impl ThreadSet {
+    /// Re-reads `/proc/self/task` and reports threads that started or ended since the last scan.
+    /// A thread's name is read when it is first seen.
+    pub(crate) fn rescan(&mut self) -> io::Result<Changes> {
+        let own = crate::internal_thread::own_tids();
+        let mut now = BTreeSet::new();
+        for entry in fs::read_dir("/proc/self/task")? {
+            let Ok(entry) = entry else { continue };
+            let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            if !own.contains(&tid) {
+                now.insert(tid);
+            }
+        }
+        let started: Vec<u32> = now.difference(&self.live).copied().collect();
+        let ended: Vec<u32> = self.live.difference(&now).copied().collect();
+        for &tid in &started {
+            if let Some(name) = read_name(tid) {
+                self.names.insert(tid, name);
+            }
+        }
+        self.live = now;
+        Ok(Changes { started, ended })
+    }
+
+    /// The threads seen alive by the last scan.
+    pub(crate) fn live(&self) -> impl Iterator<Item = u32> + '_ {
+        self.live.iter().copied()
+    }
+
+    /// Refreshes the names of the threads in `tids` that are still alive (names are often set
+    /// just after a thread starts) and returns the name of every one known.
+    pub(crate) fn names_of(&mut self, tids: impl IntoIterator<Item = u32>) -> BTreeMap<u32, String> {
+        let mut out = BTreeMap::new();
+        for tid in tids {
+            if let Some(name) = read_name(tid) {
+                self.names.insert(tid, name);
+            }
+            if let Some(name) = self.names.get(&tid) {
+                out.insert(tid, name.clone());
+            }
+        }
+        out
+    }
+}
+
+fn read_name(tid: u32) -> Option<String> {
+    let name = fs::read_to_string(format!("/proc/self/task/{tid}/comm")).ok()?;
+    Some(name.trim_end_matches('\n').to_owned())
+}
+
+/// A thread's scheduler state as the kernel reports it in `/proc/<pid>/task/<tid>/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum ThreadState {
+    /// No state (CPU samples).
+    Unknown = 0,
+    /// `R`: on a CPU or waiting for one.
+    Running = 1,
+    /// `S`: interruptible sleep: sleeping, waiting on a lock, a condition or I/O readiness.
+    Sleeping = 2,
+    /// `D`: uninterruptible wait, usually disk I/O or page faults.
+    Blocked = 3,
+    /// Anything else: stopped, traced, exiting.
+    Other = 4,
+}
+
+impl ThreadState {
+    fn from_stat_char(c: u8) -> ThreadState {
+        match c {
+            b'R' => ThreadState::Running,
+            b'S' => ThreadState::Sleeping,
+            b'D' => ThreadState::Blocked,
+            _ => ThreadState::Other,
+        }
+    }
+
+    /// Decodes the byte the handler carried through the signal value.
+    pub(crate) fn from_byte(b: u8) -> ThreadState {
+        match b {
+            1 => ThreadState::Running,
+            2 => ThreadState::Sleeping,
+            3 => ThreadState::Blocked,
+            4 => ThreadState::Other,
+            _ => ThreadState::Unknown,
+        }
+    }
+
+    /// The `state` label value.
+    pub(crate) fn label(self) -> Option<&'static str> {
+        match self {
+            ThreadState::Unknown => None,
+            ThreadState::Running => Some("running"),
+            ThreadState::Sleeping => Some("sleeping"),
+            ThreadState::Blocked => Some("blocked"),
+            ThreadState::Other => Some("other"),
+        }
+    }
+}
+
+/// An open `stat` file of one thread, re-read at every wall-clock tick without reopening it.
+pub(crate) struct StatFile(File);
+
+impl StatFile {
+    pub(crate) fn open(tid: u32) -> io::Result<StatFile> {
+        File::open(format!("/proc/self/task/{tid}/stat")).map(StatFile)
+    }
+
+    /// The thread's state now, or `None` once the thread has ended.
+    pub(crate) fn state(&self) -> Option<ThreadState> {
+        let mut buf = [0u8; 512];
+        let n = self.0.read_at(&mut buf, 0).ok()?;
+        parse_state(&buf[..n])
+    }
+}
+
+/// The state field of a `stat` line: the first field after the parenthesised name, which may
+/// itself contain spaces and parentheses, so the last `)` is the anchor.
+fn parse_state(stat: &[u8]) -> Option<ThreadState> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let c = *stat.get(close + 2)?;
+    Some(ThreadState::from_stat_char(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_read_after_a_name_with_parentheses() {
+        assert_eq!(
+            parse_state(b"123 (a) b) S 1 2 3"),
+            Some(ThreadState::Sleeping)
+        );
+        assert_eq!(parse_state(b"9 (x) R 1"), Some(ThreadState::Running));
+        assert_eq!(parse_state(b"9 (x) D 1"), Some(ThreadState::Blocked));
+        assert_eq!(parse_state(b"garbage"), None);
+    }
+
+    #[test]
+    fn a_new_thread_is_seen_with_its_name_and_its_end_is_noticed() {
+        let mut set = ThreadSet::default();
+        set.rescan().unwrap();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::Builder::new()
+            .name("scan-me".into())
+            .spawn(move || {
+                ready_tx.send(unsafe_free_gettid()).unwrap();
+                done_rx.recv().unwrap();
+            })
+            .unwrap();
+        let tid = ready_rx.recv().unwrap();
+        let changes = set.rescan().unwrap();
+        assert!(changes.started.contains(&tid), "{changes:?}");
+        assert_eq!(set.names_of([tid])[&tid], "scan-me");
+        let state = StatFile::open(tid).unwrap().state();
+        assert_eq!(state, Some(ThreadState::Sleeping));
+        done_tx.send(()).unwrap();
+        worker.join().unwrap();
+        let changes = set.rescan().unwrap();
+        assert!(changes.ended.contains(&tid), "{changes:?}");
+        assert_eq!(set.names_of([tid])[&tid], "scan-me", "name kept after exit");
+    }
+
+    fn unsafe_free_gettid() -> u32 {
+        // SAFETY: gettid has no preconditions.
+        unsafe { libc::gettid() as u32 }
+    }
+}

@@ -1,0 +1,80 @@
+//! Threads oxprof runs for itself (the sampler and the module watcher). They block the profiling
+//! signal, so they never take a signal meant for the program's threads, and they are listed so
+//! the profilers leave them out.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::sync::Mutex;
+use std::thread::{Builder, JoinHandle};
+
+static OWN_TIDS: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+/// Spawns a named thread with `SIGPROF` blocked for its whole life.
+pub(crate) fn spawn<F, T>(name: &str, f: F) -> io::Result<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new().name(name.to_owned()).spawn(move || {
+        block_profiling_signal();
+        let _listed = Listed::register();
+        f()
+    })
+}
+
+/// The kernel thread ids of oxprof's own live threads.
+pub(crate) fn own_tids() -> BTreeSet<u32> {
+    OWN_TIDS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Keeps the current thread in [`OWN_TIDS`] until it ends, even by panic.
+struct Listed(u32);
+
+impl Listed {
+    fn register() -> Listed {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u32;
+        OWN_TIDS.lock().unwrap_or_else(|e| e.into_inner()).insert(tid);
+        Listed(tid)
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        OWN_TIDS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
+    }
+}
+
+fn block_profiling_signal() {
+    // SAFETY: `set` is a local sigset initialised by sigemptyset before use; pthread_sigmask only
+    // changes the calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPROF);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn own_threads_are_listed_while_they_run() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let handle = super::spawn("oxprof-test", move || {
+            // SAFETY: gettid has no preconditions.
+            tx.send(unsafe { libc::gettid() } as u32).unwrap();
+            stop_rx.recv().unwrap();
+        })
+        .unwrap();
+        let tid = rx.recv().unwrap();
+        assert!(super::own_tids().contains(&tid));
+        stop_tx.send(()).unwrap();
+        handle.join().unwrap();
+        assert!(!super::own_tids().contains(&tid));
+    }
+}

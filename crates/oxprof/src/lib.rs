@@ -1,0 +1,28 @@
+//! oxprof's runtime: the profiles Go programs get from `runtime/pprof`, for any Rust program on
+//! Linux, written as real `profile.proto` so `oxprof`, `go tool pprof` and every pprof-speaking
+//! tool read them.
+//!
+//! - [`cpu`]: CPU profiles from per-thread CPU-time timers, and a wall-clock mode that also sees
+//!   threads while they sleep or block.
+//! - [`labels`]: key/value labels that follow work across threads and `.await`, attached to
+//!   every sample taken while they are set.
+//!
+//! ```no_run
+//! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
+//! // ... the work to profile ...
+//! let profile = profiler.stop()?;
+//! profile.write_to(std::fs::File::create("cpu.pprof")?)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("oxprof's runtime profilers support Linux only");
+
+pub mod cpu;
+mod internal_thread;
+pub mod labels;
+mod profile_build;
+mod unwind;
+
+pub use oxprof_profile::Profile;
