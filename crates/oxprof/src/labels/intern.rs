@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use super::merge::merge;
 
 /// An interned label set: pairs sorted by key, keys unique.
-pub(crate) type LabelSet = Arc<[(String, String)]>;
+pub(super) type LabelSet = Arc<[(String, String)]>;
 
 /// The set that new sets map to once the table is full.
 pub(super) const OVERFLOW: [(&str, &str); 1] = [("oxprof_labels", "overflow")];
@@ -29,7 +29,7 @@ struct Table {
     sets: Vec<LabelSet>,
     /// Ids keyed by (set hash, probe). Sets whose hashes collide take probes 0, 1, 2, … in
     /// insertion order, so a lookup walks the probes until the first missing one. Keying by hash
-    /// lets a lookup hash borrowed `&str`s and allocate nothing when the set is already known.
+    /// lets a lookup hash the borrowed pairs, copying no strings when the set is already known.
     ids: HashMap<(u64, u32), u32>,
     /// How many times a new set was replaced by [`OVERFLOW`].
     n_overflowed: u64,

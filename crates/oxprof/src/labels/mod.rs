@@ -66,6 +66,9 @@ static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner::new(MAX_SETS));
 /// key appears more than once in `labels`, the last value wins. The previous labels come back
 /// when `f` returns or unwinds. An empty `labels` changes nothing.
 ///
+/// Each call takes a process-wide lock once, to intern the merged set; code that re-enters the
+/// same labels in a tight loop should open the scope outside the loop.
+///
 /// ```
 /// use oxprof::labels;
 ///
