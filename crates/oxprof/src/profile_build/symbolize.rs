@@ -1,0 +1,68 @@
+//! Symbolization of a freshly built profile of this process: the vdso from memory, everything
+//! else through `oxprof_symbolize` from the mapped files, the main binary through
+//! `/proc/self/exe` so that it works even when the file on disk was replaced or deleted.
+//!
+//! Nothing here fails the profile: what cannot be symbolized keeps its address and a comment
+//! says why.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use oxprof_profile::Profile;
+use oxprof_symbolize::Symbolizer;
+
+use super::vdso;
+
+/// The kernel's handle on the running executable, readable even after the file is deleted.
+const SELF_EXE: &str = "/proc/self/exe";
+
+/// Fills in functions, files, lines and inline chains where the objects allow, and returns one
+/// comment per problem met.
+///
+/// `main_is_executable` says that mapping 1 is code of this process's executable, so the object
+/// behind `/proc/self/exe` may stand for it.
+pub(super) fn symbolize(profile: &mut Profile, main_is_executable: bool) -> Vec<String> {
+    vdso::symbolize(profile);
+    let uses_main = main_is_executable && profile.location.iter().any(|l| l.mapping_id == 1);
+    let mut attempts = Vec::new();
+    if uses_main {
+        attempts.push(Symbolizer::new().with_binary(SELF_EXE));
+    }
+    attempts.push(Symbolizer::new());
+    let mut comments = Vec::new();
+    for symbolizer in attempts {
+        match symbolize_with(&symbolizer, profile) {
+            Ok(warnings) => {
+                comments.extend(warnings);
+                break;
+            }
+            Err(problem) => comments.push(problem),
+        }
+    }
+    comments
+        .into_iter()
+        .map(|c| format!("symbolization: {c}"))
+        .collect()
+}
+
+/// Symbolizes the profile's locations with `symbolizer`, committing the result only when it
+/// neither fails nor panics.
+fn symbolize_with(symbolizer: &Symbolizer, profile: &mut Profile) -> Result<Vec<String>, String> {
+    // Only the tables symbolization touches are copied; samples can be many.
+    let mut tables = Profile {
+        mapping: profile.mapping.clone(),
+        location: profile.location.clone(),
+        function: profile.function.clone(),
+        ..Profile::default()
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| symbolizer.symbolize(&mut tables)));
+    match outcome {
+        Ok(Ok(report)) => {
+            profile.mapping = tables.mapping;
+            profile.location = tables.location;
+            profile.function = tables.function;
+            Ok(report.warnings)
+        }
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("the symbolizer panicked; addresses are left unsymbolized".to_owned()),
+    }
+}
