@@ -1,0 +1,86 @@
+//! Async-signal-safe unwinding of the thread a signal interrupted, with DWARF call-frame
+//! information, so stacks are complete through code built without frame pointers.
+//!
+//! The signal handler calls [`unwind_signal_context`]. Everything it needs is prepared outside
+//! the handler while an [`UnwindSession`] is held:
+//!
+//! - `modules`: every loaded object's code range and `.eh_frame_hdr`/`.eh_frame`, read from
+//!   memory with `dl_iterate_phdr` (vdso included), each library pinned so its unwind data is
+//!   never unmapped.
+//! - `memory_map`: the anonymous read-write mappings from `/proc/self/maps`; the handler only
+//!   reads stack memory inside the one holding the interrupted stack pointer.
+//! - `publish`: how the watcher thread (`watcher`) swaps in fresh snapshots without the handler
+//!   taking a lock, and frees old ones after the handlers reading them finish.
+//! - `cache_pool`: preallocated framehop caches, claimed with an atomic flag.
+//!
+//! In the handler: no allocation, no lock, no syscall per frame (one `write` at most, when an
+//! unknown address asks the watcher to look again), and at most `out.len()` + 1 frames.
+//! A garbage stack truncates the sample rather than crashing: every stack read is bounds-checked
+//! and aligned.
+
+mod cache_pool;
+mod eh_frame_hdr;
+mod memory_map;
+mod modules;
+mod publish;
+mod registers;
+mod session;
+mod snapshots;
+mod wake;
+mod walk;
+mod watcher;
+
+#[cfg(test)]
+mod tests;
+
+use registers::StartRegisters;
+
+pub(crate) use session::UnwindSession;
+
+/// How many frames an unwind wrote, and whether the stack went deeper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unwound {
+    /// Frames written to the start of the output.
+    pub(crate) len: usize,
+    /// The output was full and there were more frames.
+    pub(crate) truncated: bool,
+}
+
+/// Unwinds the thread interrupted by a signal. Async-signal-safe.
+///
+/// Writes lookup addresses, leaf first: `out[0]` is the interrupted pc, each later one a return
+/// address minus one (inside the call instruction, so it symbolizes to the call's line).
+/// With no session held, no free cache, or a stack pointer in no known stack mapping, writes just
+/// the pc.
+///
+/// # Safety
+/// `ucontext` is the third argument of an `SA_SIGINFO` handler running now on this thread.
+pub(crate) unsafe fn unwind_signal_context(
+    ucontext: *mut libc::c_void,
+    out: &mut [u64],
+) -> Unwound {
+    // SAFETY: forwarded from the caller.
+    let start = unsafe { StartRegisters::from_ucontext(ucontext) };
+    walk::unwind(start, 0, out)
+}
+
+/// Unwinds the calling thread, for samplers outside signal handlers (allocation sampling).
+/// Async-signal-safe and allocation-free.
+///
+/// `out[0]` is the call of this function in its caller (return address minus one), then that
+/// caller's callers. Writes nothing when a full walk is impossible (see
+/// [`unwind_signal_context`]).
+#[inline(never)]
+#[allow(dead_code)] // For the heap profiler; tests use it today.
+pub(crate) fn unwind_current_thread(out: &mut [u64]) -> Unwound {
+    // The first frame is inside this function; `#[inline(never)]` keeps it a frame of its own.
+    walk::unwind(StartRegisters::here(), 1, out)
+}
+
+/// Re-reads the stack mappings now, so threads started since the last read unwind fully. Call
+/// it (outside signal handlers) after new threads appear; the watcher also re-reads them every
+/// 100 ms and soon after a handler meets an unknown stack. On error the previous snapshot stays.
+pub(crate) fn refresh_memory_map() {
+    // The previous snapshot is still sound, only less complete; the watcher retries.
+    let _ = snapshots::refresh_memory();
+}
