@@ -535,6 +535,14 @@ fn the_profiler_survives_allocation_thread_churn_and_a_dlopen_at_1000_hz() {
         ),
         None => println!("cpu_stress: dlopen part skipped (no C compiler)"),
     }
+    let incomplete: Vec<String> = in_callback
+        .iter()
+        .filter(|(names, _)| !check::in_order(names, &crossing))
+        .map(|(names, n)| format!("{n} x {}", names.join(" <- ")))
+        .collect();
+    for stack in incomplete.iter().take(3) {
+        println!("cpu_stress: incomplete callback stack: {stack}");
+    }
     println!("cpu_stress: five-minute run: {FIVE_MINUTE_RUN}");
     for comment in &profile.comments {
         println!("cpu_stress: profile comment: {comment}");
@@ -557,16 +565,12 @@ fn the_profiler_survives_allocation_thread_churn_and_a_dlopen_at_1000_hz() {
             callback_total >= 100,
             "only {callback_total} samples in the callback from the dlopen'ed library"
         );
-        let example = in_callback
-            .iter()
-            .find(|(names, _)| !check::in_order(names, &crossing))
-            .map(|(names, _)| names.join(" <- "));
         assert!(
             callback_complete * 2 > callback_total,
             "only {callback_complete} of {callback_total} samples in stress_callback_burn \
              unwind through oxprof_stress_c_inner and oxprof_stress_c_outer to call_into_native; \
              an incomplete one: {}",
-            example.unwrap_or_default()
+            incomplete.first().map_or("", String::as_str)
         );
     }
     drop(built);

@@ -12,6 +12,8 @@
 //! Then allocation-heavy, lock-heavy work on four threads is profiled at 1000 Hz, in CPU and in
 //! wall-clock mode, and every in-handler count must stay zero.
 
+#![cfg(all(target_os = "linux", target_env = "gnu"))]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -542,6 +544,9 @@ fn profile_workload(mode: Mode, process_timer: bool, run: Duration) -> Profile {
     let rounds = run_workload(run);
     let profile = profiler.stop().expect("stopping the profiler");
     let (samples, deep) = sample_counts(&profile, 4);
+    for comment in &profile.comments {
+        println!("profile comment: {comment}");
+    }
     println!(
         "{mode:?}{} for {} ms: {rounds} rounds of work, {samples} samples, {deep} of them with 4+ frames",
         if process_timer { " (process timer)" } else { "" },
@@ -558,7 +563,7 @@ fn the_signal_handler_never_allocates_or_locks() {
 
     let start = watch::snapshot();
     let cpu = profile_workload(Mode::Cpu, false, Duration::from_millis(3000));
-    let wall = profile_workload(Mode::Wall, false, Duration::from_millis(2000));
+    let wall = profile_workload(Mode::Wall, false, Duration::from_millis(3000));
     let gettid_before = watch::counts(watch::Call::Gettid).1;
     // The process-timer path asks the kernel for the thread id from inside the handler, an
     // allowed call that shows the counters see the handler's calls at all.
