@@ -1,0 +1,209 @@
+//! The table over many runs' output lines: medians and ranges per mode and rate, overhead
+//! against the unprofiled runs, what each profiler recorded, and its memory.
+
+use std::collections::HashMap;
+
+/// One parsed output line of `cpu_overhead run`.
+struct Line(HashMap<String, String>);
+
+impl Line {
+    fn parse(text: &str) -> Option<Line> {
+        let fields: HashMap<_, _> = text
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        fields.contains_key("mode").then_some(Line(fields))
+    }
+
+    fn text(&self, key: &str) -> &str {
+        self.0.get(key).map_or("", String::as_str)
+    }
+
+    fn num(&self, key: &str) -> f64 {
+        self.text(key).parse().unwrap_or(f64::NAN)
+    }
+}
+
+/// The runs of one mode at one rate, in the order they ran.
+struct Group<'a> {
+    mode: &'a str,
+    hz: &'a str,
+    runs: Vec<&'a Line>,
+}
+
+impl Group<'_> {
+    fn values(&self, f: impl Fn(&Line) -> f64) -> Vec<f64> {
+        self.runs.iter().map(|l| f(l)).collect()
+    }
+}
+
+/// Prints the table for the runs in `file` (lines that are not run output are skipped).
+pub fn summarize(file: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("reading {file}: {e}"))?;
+    let lines: Vec<Line> = text.lines().filter_map(Line::parse).collect();
+    let mut groups: Vec<Group> = Vec::new();
+    for line in &lines {
+        let (mode, hz) = (line.text("mode"), line.text("hz"));
+        match groups.iter_mut().find(|g| g.mode == mode && g.hz == hz) {
+            Some(g) => g.runs.push(line),
+            None => groups.push(Group {
+                mode,
+                hz,
+                runs: vec![line],
+            }),
+        }
+    }
+    let base = groups
+        .iter()
+        .find(|g| g.mode == "none")
+        .ok_or("no unprofiled (mode=none) runs to compare with")?;
+    let base_wall = base.values(|l| l.num("wall_s"));
+    let base_cpu = base.values(|l| l.num("cpu_s"));
+    let base_rss_run = median(&base.values(|l| l.num("rss_run_kib") - l.num("rss_start_kib")));
+    let base_rss_end = median(&base.values(|l| l.num("rss_end_kib") - l.num("rss_start_kib")));
+
+    println!(
+        "| mode | Hz | runs | wall s, median (min–max) | wall overhead (paired) | \
+         CPU s, median (min–max) | CPU overhead | samples (of Hz × worker CPU) | \
+         full stacks | frames/sample | start s | stop+symbolize s, median (min–max) | \
+         peak RSS Δ, run | peak RSS Δ, with stop |"
+    );
+    println!("|---|---:|---:|---|---|---|---|---|---:|---:|---:|---|---:|---:|");
+    for g in &groups {
+        let wall = g.values(|l| l.num("wall_s"));
+        let cpu = g.values(|l| l.num("cpu_s"));
+        let profiled = g.mode != "none";
+        let dash = || "—".to_string();
+        let samples = if profiled {
+            let n = median(&g.values(|l| l.num("samples")));
+            let share =
+                median(&g.values(|l| l.num("samples") / (l.num("hz") * l.num("worker_cpu_s"))));
+            let lost = median(&g.values(|l| l.num("lost")));
+            let lost = if lost > 0.0 {
+                format!(", {lost:.0} lost")
+            } else {
+                String::new()
+            };
+            format!("{n:.0} ({:.0}%{lost})", share * 100.0)
+        } else {
+            dash()
+        };
+        let full = ratio_cell(profiled, g, "complete", "samples", 100.0, "%");
+        let depth = ratio_cell(profiled, g, "frames", "samples", 1.0, "");
+        let rss_run = median(&g.values(|l| l.num("rss_run_kib") - l.num("rss_start_kib")));
+        let rss_end = median(&g.values(|l| l.num("rss_end_kib") - l.num("rss_start_kib")));
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            g.mode,
+            if profiled { g.hz } else { "—" },
+            g.runs.len(),
+            spread(&wall, 3),
+            if profiled {
+                format!(
+                    "{} ({})",
+                    percent(median(&wall) / median(&base_wall)),
+                    percent(median(&paired(g, base)))
+                )
+            } else {
+                dash()
+            },
+            spread(&cpu, 3),
+            if profiled {
+                percent(median(&cpu) / median(&base_cpu))
+            } else {
+                dash()
+            },
+            samples,
+            full,
+            depth,
+            if profiled {
+                format!("{:.3}", median(&g.values(|l| l.num("start_s"))))
+            } else {
+                dash()
+            },
+            if profiled {
+                spread(&g.values(|l| l.num("stop_s")), 3)
+            } else {
+                dash()
+            },
+            if profiled {
+                mib(rss_run - base_rss_run)
+            } else {
+                format!("({})", mib(rss_run).trim_start_matches('+'))
+            },
+            if profiled {
+                mib(rss_end - base_rss_end)
+            } else {
+                format!("({})", mib(rss_end).trim_start_matches('+'))
+            },
+        );
+    }
+    println!();
+    for failure in text.lines().filter(|l| l.starts_with('#')) {
+        println!("{failure}");
+    }
+    println!(
+        "Overheads compare medians with the unprofiled median; (paired) is the median of \
+         each round's ratio to that round's unprofiled run. Peak RSS Δ is VmHWM growth from \
+         process start, minus the unprofiled runs' growth (shown in parentheses on their row)."
+    );
+    Ok(())
+}
+
+/// The median of `num / den` over runs, scaled and suffixed; a dash for unprofiled runs.
+fn ratio_cell(profiled: bool, g: &Group, num: &str, den: &str, scale: f64, unit: &str) -> String {
+    if !profiled {
+        return "—".to_string();
+    }
+    let v = median(&g.values(|l| l.num(num) / l.num(den)));
+    format!("{:.1}{unit}", v * scale)
+}
+
+/// Wall-time ratios of a group's runs to the unprofiled run of the same `round`; runs without
+/// a round, or whose round has no unprofiled run, are left out.
+fn paired(group: &Group, base: &Group) -> Vec<f64> {
+    group
+        .runs
+        .iter()
+        .filter_map(|run| {
+            let round = run.0.get("round")?;
+            let b = base.runs.iter().find(|b| b.0.get("round") == Some(round))?;
+            Some(run.num("wall_s") / b.num("wall_s"))
+        })
+        .collect()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+fn spread(values: &[f64], decimals: usize) -> String {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!(
+        "{:.d$} ({:.d$}–{:.d$})",
+        median(values),
+        lo,
+        hi,
+        d = decimals
+    )
+}
+
+fn percent(ratio: f64) -> String {
+    format!("{:+.1}%", (ratio - 1.0) * 100.0)
+}
+
+fn mib(kib: f64) -> String {
+    format!("{:+.1} MiB", kib / 1024.0)
+}
