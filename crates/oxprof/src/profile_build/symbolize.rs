@@ -66,3 +66,87 @@ fn symbolize_with(symbolizer: &Symbolizer, profile: &mut Profile) -> Result<Vec<
         Err(_) => Err("the symbolizer panicked; addresses are left unsymbolized".to_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use oxprof_profile::{Location, Mapping};
+
+    use super::super::mappings::ProcessMappings;
+    use super::*;
+
+    #[inline(never)]
+    fn known_function() -> u64 {
+        std::hint::black_box(11)
+    }
+
+    #[test]
+    fn a_missing_object_leaves_addresses_and_a_comment_while_others_are_symbolized() {
+        let known = known_function as fn() -> u64 as usize as u64;
+        let process = ProcessMappings::read();
+        let known_mapping = process.id_for(known);
+        let mut mapping = process.into_mappings();
+        let missing_id = mapping.len() as u64 + 1;
+        mapping.push(Mapping {
+            id: missing_id,
+            memory_start: 0x1000,
+            memory_limit: 0x2000,
+            filename: "/nonexistent/libgone.so".into(),
+            ..Mapping::default()
+        });
+        let mut profile = Profile {
+            mapping,
+            location: vec![
+                Location {
+                    id: 1,
+                    mapping_id: missing_id,
+                    address: 0x1100,
+                    ..Location::default()
+                },
+                Location {
+                    id: 2,
+                    mapping_id: known_mapping,
+                    address: known,
+                    ..Location::default()
+                },
+            ],
+            ..Profile::default()
+        };
+        let comments = symbolize(&mut profile, true);
+        assert!(
+            comments
+                .iter()
+                .any(|c| c.starts_with("symbolization: ") && c.contains("/nonexistent/libgone.so")),
+            "{comments:?}"
+        );
+        assert!(profile.location[0].line.is_empty());
+        assert_eq!(profile.location[0].address, 0x1100);
+        assert!(!profile.location[1].line.is_empty());
+        assert!(!profile.mapping.last().unwrap().has_functions);
+        profile.validate().unwrap();
+    }
+
+    #[test]
+    fn a_failed_attempt_changes_nothing_and_the_next_can_succeed() {
+        let known = known_function as fn() -> u64 as usize as u64;
+        let process = ProcessMappings::read();
+        let mut profile = Profile {
+            location: vec![Location {
+                id: 1,
+                mapping_id: process.id_for(known),
+                address: known,
+                ..Location::default()
+            }],
+            mapping: process.into_mappings(),
+            ..Profile::default()
+        };
+        let broken = Symbolizer::new().with_binary("/nonexistent/app");
+        let problem = symbolize_with(&broken, &mut profile).unwrap_err();
+        assert!(problem.contains("/nonexistent/app"), "{problem}");
+        assert!(
+            profile.location[0].line.is_empty(),
+            "a failed attempt changes nothing"
+        );
+        assert!(symbolize_with(&Symbolizer::new(), &mut profile).is_ok());
+        assert!(!profile.location[0].line.is_empty());
+    }
+}
