@@ -311,27 +311,34 @@ mod check {
     use oxprof::Profile;
     use std::collections::{HashMap, HashSet};
 
-    /// The function names of a sample's stack, leaf first, inline frames included; an
-    /// unsymbolized frame appears as its address.
-    pub fn stack_names(profile: &Profile, sample: &oxprof_profile::Sample) -> Vec<String> {
-        let functions: HashMap<u64, &str> = profile
-            .function
-            .iter()
-            .map(|f| (f.id, f.name.as_str()))
-            .collect();
-        let mut names = Vec::new();
-        for id in &sample.location_id {
-            let Some(loc) = profile.location.iter().find(|l| l.id == *id) else {
-                continue;
-            };
-            if loc.line.is_empty() {
-                names.push(format!("{:#x}", loc.address));
-            }
-            for line in &loc.line {
-                names.push(functions.get(&line.function_id).unwrap_or(&"?").to_string());
-            }
+    /// Function names by location, to name the frames of many samples quickly.
+    pub struct Names(HashMap<u64, Vec<String>>);
+
+    impl Names {
+        pub fn new(profile: &Profile) -> Names {
+            let functions: HashMap<u64, &str> = profile
+                .function
+                .iter()
+                .map(|f| (f.id, f.name.as_str()))
+                .collect();
+            let by_location = profile.location.iter().map(|loc| {
+                let names = if loc.line.is_empty() {
+                    vec![format!("{:#x}", loc.address)]
+                } else {
+                    let name = |id| functions.get(&id).copied().unwrap_or("?").to_owned();
+                    loc.line.iter().map(|line| name(line.function_id)).collect()
+                };
+                (loc.id, names)
+            });
+            Names(by_location.collect())
         }
-        names
+
+        /// The function names of a sample's stack, leaf first, inline frames included; an
+        /// unsymbolized frame appears as its address.
+        pub fn stack(&self, sample: &oxprof_profile::Sample) -> Vec<String> {
+            let frames = sample.location_id.iter().filter_map(|id| self.0.get(id));
+            frames.flatten().cloned().collect()
+        }
     }
 
     /// What the profile holds, once every sample has been checked.
@@ -450,10 +457,12 @@ fn the_profiler_survives_allocation_thread_churn_and_a_dlopen_at_1000_hz() {
     let built = native::build();
     let stop = Arc::new(AtomicBool::new(false));
 
+    let starting = watchdog.heartbeat("Profiler::start", Duration::from_secs(60));
     let profiler = Profiler::builder()
         .frequency(1000)
         .start()
         .expect("starting the profiler");
+    drop(starting);
     let started = Instant::now();
     let worker_beats: Vec<_> = (0..4)
         .map(|i| watchdog.heartbeat(format!("allocation worker {i}"), Duration::from_secs(60)))
@@ -488,13 +497,14 @@ fn the_profiler_survives_allocation_thread_churn_and_a_dlopen_at_1000_hz() {
     let stopping = watchdog.heartbeat("Profiler::stop", Duration::from_secs(180));
     let profile = profiler.stop().expect("stopping the profiler");
     drop(stopping);
-    let elapsed = started.elapsed();
+    let profiled = Duration::from_nanos(profile.duration_nanos as u64);
 
     let summary = check::well_formed(&profile);
+    let names = check::Names::new(&profile);
     let stacks: Vec<(Vec<String>, i64)> = profile
         .sample
         .iter()
-        .map(|s| (check::stack_names(&profile, s), s.value[0]))
+        .map(|s| (names.stack(s), s.value[0]))
         .collect();
     let in_workers: i64 = stacks
         .iter()
@@ -519,9 +529,9 @@ fn the_profiler_survives_allocation_thread_churn_and_a_dlopen_at_1000_hz() {
         .sum();
 
     println!(
-        "cpu_stress: {:.1} s at 1000 Hz: {} samples in {} distinct stacks, {} lost; \
+        "cpu_stress: {:.1} s profiled at 1000 Hz: {} samples in {} distinct stacks, {} lost; \
          {} allocation rounds, {} threads created and joined",
-        elapsed.as_secs_f64(),
+        profiled.as_secs_f64(),
         summary.samples,
         summary.stacks,
         summary.lost,
