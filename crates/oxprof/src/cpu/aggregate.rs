@@ -109,12 +109,15 @@ mod tests {
         agg.add(sample(1, &[0]));
         assert_eq!(agg.stacks.len(), 2);
         assert_eq!(agg.dropped, 6);
-        assert_eq!(agg.stacks[&StackKey {
-            frames: vec![0].into(),
-            truncated: false,
-            tid: 0,
-            state: 0,
-            label_id: 0
-        }], 4);
+        assert_eq!(
+            agg.stacks[&StackKey {
+                frames: vec![0].into(),
+                truncated: false,
+                tid: 0,
+                state: 0,
+                label_id: 0
+            }],
+            4
+        );
     }
 }

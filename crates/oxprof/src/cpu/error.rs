@@ -43,7 +43,10 @@ impl fmt::Display for Error {
                 write!(f, "cpu profile frequency must be 1 to 5000 Hz, got {hz}")
             }
             Error::InvalidDepth(depth) => {
-                write!(f, "cpu profile stack depth must be 1 to 4096 frames, got {depth}")
+                write!(
+                    f,
+                    "cpu profile stack depth must be 1 to 4096 frames, got {depth}"
+                )
             }
             Error::Io { context, source } => write!(f, "cpu profile: {context}: {source}"),
         }

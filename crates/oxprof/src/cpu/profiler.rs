@@ -345,7 +345,10 @@ impl Profiler {
                 labels.extend(set.iter().map(|(k, v)| Label::str(k.clone(), v.clone())));
             }
             if self.config.thread_labels {
-                let name = names.get(&key.tid).cloned().unwrap_or_else(|| key.tid.to_string());
+                let name = names
+                    .get(&key.tid)
+                    .cloned()
+                    .unwrap_or_else(|| key.tid.to_string());
                 labels.push(Label::str("thread", name));
             }
             if let Some(state) = ThreadState::from_byte(key.state).label() {

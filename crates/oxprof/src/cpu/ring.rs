@@ -82,11 +82,6 @@ impl SampleRing {
         }
     }
 
-    /// Bytes held by the ring, for memory reports.
-    pub(crate) fn footprint(&self) -> usize {
-        self.words.len() * 8 + self.states.len() * 4
-    }
-
     fn stride(&self) -> usize {
         HEADER_WORDS + self.depth
     }
@@ -111,11 +106,6 @@ impl SampleRing {
                 None
             }
         }
-    }
-
-    /// Counts samples dropped before they reached the ring.
-    pub(crate) fn count_lost(&self, n: u64) {
-        self.lost.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Samples lost so far because the ring was full (or dropped by the handler).
@@ -174,9 +164,7 @@ impl Claim<'_> {
         let start = self.index * self.ring.stride() + HEADER_WORDS;
         // SAFETY: this claim moved the record to WRITING, so it has exclusive access to the
         // record's words until it publishes; the range lies inside `words`.
-        unsafe {
-            std::slice::from_raw_parts_mut(self.ring.words[start].get(), self.ring.depth)
-        }
+        unsafe { std::slice::from_raw_parts_mut(self.ring.words[start].get(), self.ring.depth) }
     }
 
     /// Publishes the sample: its metadata, weight and the first `len` frames written.

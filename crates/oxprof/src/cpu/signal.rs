@@ -41,20 +41,15 @@ pub(crate) fn in_handler() -> bool {
     IN_HANDLER.with(Cell::get)
 }
 
-/// The handler that was installed before oxprof's, to chain foreign signals to.
-struct Previous(libc::sigaction);
-
-// SAFETY: a `sigaction` is plain data (a function address, flags and a mask).
-unsafe impl Send for Previous {}
-
-static INSTALLED: Mutex<Option<Previous>> = Mutex::new(None);
+static INSTALLED: Mutex<bool> = Mutex::new(false);
+/// The handler that was installed before oxprof's (0 for none), to chain foreign signals to.
 static PREVIOUS_ACTION: AtomicUsize = AtomicUsize::new(0);
 static PREVIOUS_SIGINFO: AtomicUsize = AtomicUsize::new(0);
 
 /// Installs the handler for `SIGPROF` if it is not installed yet.
 pub(crate) fn install() -> io::Result<()> {
     let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    if installed.is_some() {
+    if *installed {
         return Ok(());
     }
     // SAFETY: `action` is fully initialised (zeroed, then handler, flags and an empty mask);
@@ -77,7 +72,7 @@ pub(crate) fn install() -> io::Result<()> {
         );
         PREVIOUS_ACTION.store(old.sa_sigaction, Ordering::Release);
     }
-    *installed = Some(Previous(old));
+    *installed = true;
     Ok(())
 }
 
@@ -121,7 +116,11 @@ struct SigInfoView {
     value: u64,
 }
 
-extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, ucontext: *mut libc::c_void) {
+extern "C" fn on_signal(
+    signo: libc::c_int,
+    info: *mut libc::siginfo_t,
+    ucontext: *mut libc::c_void,
+) {
     // SAFETY: errno is thread-local; the pointer is valid for the thread's lifetime.
     let saved_errno = unsafe { *libc::__errno_location() };
     IN_HANDLER.with(|flag| flag.set(true));

@@ -31,7 +31,11 @@ impl ThreadSet {
         let mut now = BTreeSet::new();
         for entry in fs::read_dir("/proc/self/task")? {
             let Ok(entry) = entry else { continue };
-            let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            let Some(tid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
                 continue;
             };
             if !own.contains(&tid) {
@@ -56,7 +60,10 @@ impl ThreadSet {
 
     /// Refreshes the names of the threads in `tids` that are still alive (names are often set
     /// just after a thread starts) and returns the name of every one known.
-    pub(crate) fn names_of(&mut self, tids: impl IntoIterator<Item = u32>) -> BTreeMap<u32, String> {
+    pub(crate) fn names_of(
+        &mut self,
+        tids: impl IntoIterator<Item = u32>,
+    ) -> BTreeMap<u32, String> {
         let mut out = BTreeMap::new();
         for tid in tids {
             if let Some(name) = read_name(tid) {
