@@ -34,7 +34,10 @@ impl Listed {
     fn register() -> Listed {
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::gettid() } as u32;
-        OWN_TIDS.lock().unwrap_or_else(|e| e.into_inner()).insert(tid);
+        OWN_TIDS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tid);
         Listed(tid)
     }
 }
