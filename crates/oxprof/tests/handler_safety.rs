@@ -451,7 +451,9 @@ mod interpose {
 
 /// Aborts the process if the test has not finished in time: a handler that takes a lock the
 /// interrupted thread holds hangs rather than fails.
-struct Watchdog(Option<mpsc::Sender<()>>);
+struct Watchdog {
+    _done: mpsc::Sender<()>,
+}
 
 impl Watchdog {
     fn start(limit: Duration) -> Watchdog {
@@ -467,13 +469,7 @@ impl Watchdog {
                 std::process::abort();
             }
         });
-        Watchdog(Some(done))
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        drop(self.0.take());
+        Watchdog { _done: done }
     }
 }
 
@@ -482,7 +478,9 @@ impl Drop for Watchdog {
 fn assert_detectors_are_live() {
     let before = watch::snapshot();
     interpose::exercise_locks_and_loader();
-    // Rust's allocator goes through `malloc`/`free`; contention on a std Mutex through futex.
+    // Rust's allocator goes through `malloc`/`free`; std's thread parking (and contention on a
+    // std Mutex) through `syscall(SYS_futex, ...)`.
+    std::thread::park_timeout(Duration::from_millis(1));
     run_workload(Duration::from_millis(200));
     let after = watch::snapshot();
     for ((call, outside_before, _), (_, outside_after, _)) in before.iter().zip(&after) {
