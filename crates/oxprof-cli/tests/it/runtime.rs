@@ -1,0 +1,73 @@
+//! Profiles written by oxprof's runtime (the `oxprof` crate) profiling this very test binary:
+//! `go tool pprof` and `oxprof` both read them, with demangled Rust names and source lines.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use oxprof_testutil::go_pprof;
+
+use crate::{run, scratch, success};
+
+/// The known hot function: all the profiled CPU time is spent here.
+#[inline(never)]
+fn interop_hot_loop(wall: Duration) -> u64 {
+    let end = Instant::now() + wall;
+    let mut x = 0x243f_6a88_85a3_08d3u64;
+    while Instant::now() < end {
+        for _ in 0..1_000 {
+            x = black_box(x.rotate_left(7).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x55);
+        }
+    }
+    x
+}
+
+fn profile_of_hot_loop() -> std::path::PathBuf {
+    let profiler = oxprof::cpu::Profiler::builder()
+        .frequency(250)
+        .start()
+        .expect("start the cpu profiler");
+    black_box(interop_hot_loop(Duration::from_millis(400)));
+    let profile = profiler.stop().expect("stop the cpu profiler");
+    let path = scratch("runtime").join("cpu.pprof");
+    profile
+        .write_to(std::fs::File::create(&path).unwrap())
+        .unwrap();
+    path
+}
+
+#[test]
+fn go_tool_pprof_and_oxprof_show_the_hot_rust_function() {
+    let path = profile_of_hot_loop();
+    let path_s = path.to_str().unwrap();
+    let ours = success(&run(&["-top", path_s]));
+    let hot = "it::runtime::interop_hot_loop";
+    assert!(ours.contains(hot), "oxprof -top:\n{ours}");
+    assert!(
+        !ours.contains("interop_hot_loop17h"),
+        "names keep no hash:\n{ours}"
+    );
+    let lines = success(&run(&["-top", "-lines", path_s]));
+    assert!(
+        lines.contains(&format!("{hot} ")) && lines.contains("runtime.rs:"),
+        "oxprof -top -lines shows file:line:\n{lines}"
+    );
+    let Some(mut go) = go_pprof() else { return };
+    let out = go.args(["-top", path_s]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "go tool pprof -top failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(hot), "go tool pprof -top:\n{text}");
+    let cum_percent: f64 = text
+        .lines()
+        .find(|l| l.ends_with(hot))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|c| c.trim_end_matches('%').parse().ok())
+        .unwrap_or(0.0);
+    assert!(
+        cum_percent >= 90.0,
+        "go tool pprof charges the hot loop with {cum_percent}% cumulative:\n{text}"
+    );
+}
