@@ -402,10 +402,11 @@ impl Profiler {
                 stats.last_timer_error.as_deref().unwrap_or("unknown error")
             ));
         }
-        if stats.missed_ticks > 0 {
+        if stats.late_ticks > 0 {
             comments.push(format!(
-                "{} wall-clock ticks skipped: the sampler fell behind",
-                stats.missed_ticks
+                "{} wall-clock ticks late (the sampler was not scheduled in time); \
+                 their time is charged to the next samples",
+                stats.late_ticks
             ));
         }
         comments

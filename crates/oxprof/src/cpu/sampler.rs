@@ -36,8 +36,8 @@ pub(crate) struct Stats {
     /// Threads whose timer could not be created, with the last error.
     pub(crate) timer_failures: usize,
     pub(crate) last_timer_error: Option<String>,
-    /// Wall-clock ticks skipped because the sampler fell behind.
-    pub(crate) missed_ticks: u64,
+    /// Wall-clock ticks the sampler was late for, charged to the next samples.
+    pub(crate) late_ticks: u64,
 }
 
 /// Everything the sampler hands back when the profile stops.
@@ -148,15 +148,16 @@ impl Sampler {
         self.shared.ring.drain(|sample| aggregate.add(sample));
     }
 
-    /// One wall-clock tick: every live thread is signalled with its current state.
-    fn signal_all(&self) {
+    /// One wall-clock tick: every live thread is signalled with its current state and the
+    /// number of earlier ticks that were missed.
+    fn signal_all(&self, late: u32) {
         let Clock::Wall(files) = &self.clock else {
             return;
         };
         for (&tid, file) in files {
             let Some(state) = file.state() else { continue };
             let value = encode_value(self.shared.generation, state as u8, tid);
-            send_queued_signal(self.shared.pid, tid, value);
+            send_queued_signal(self.shared.pid, tid, value, late);
         }
     }
 
@@ -170,14 +171,12 @@ impl Sampler {
         loop {
             let now = Instant::now();
             if wall && now >= next_tick {
-                self.signal_all();
-                next_tick += tick;
-                if next_tick < now {
-                    // Fell behind by more than a period: skip rather than burst.
-                    let behind = now.duration_since(next_tick).as_nanos() / tick.as_nanos();
-                    self.stats.missed_ticks += behind as u64 + 1;
-                    next_tick = now + tick;
-                }
+                // A sampler delayed by more than a period charges the ticks it missed to the
+                // samples it takes now, so wall time is accounted in full under load.
+                let late = (now.duration_since(next_tick).as_nanos() / tick.as_nanos()) as u32;
+                self.stats.late_ticks += u64::from(late);
+                self.signal_all(late);
+                next_tick += tick * (late + 1);
             }
             if now >= next_scan {
                 self.rescan();
@@ -208,8 +207,10 @@ impl Sampler {
 }
 
 /// Sends `SIGPROF` with `value` to thread `tid` of process `pid` (`rt_tgsigqueueinfo`), so the
-/// handler can tell oxprof's wall-clock signals from anyone else's.
-fn send_queued_signal(pid: i32, tid: u32, value: u64) {
+/// handler can tell oxprof's wall-clock signals from anyone else's. The word where a queued
+/// signal from another process would carry the sender's uid carries `late` instead: the kernel
+/// passes a process's signals to itself through unchanged.
+fn send_queued_signal(pid: i32, tid: u32, value: u64, late: u32) {
     // SAFETY: `info` is a zeroed siginfo_t whose first fields follow the kernel's layout for
     // SI_QUEUE (signo, errno, code, then pid, uid and the value at byte 24, as `SigInfoView`
     // reads them); the syscall copies it and does not keep the pointer.
@@ -219,7 +220,7 @@ fn send_queued_signal(pid: i32, tid: u32, value: u64) {
         *words = libc::SIGPROF;
         *words.add(2) = libc::SI_QUEUE;
         *words.add(4) = pid;
-        *words.add(5) = libc::getuid() as i32;
+        *words.add(5) = late as i32;
         *((&mut info as *mut libc::siginfo_t as *mut u8).add(24) as *mut u64) = value;
         libc::syscall(
             libc::SYS_rt_tgsigqueueinfo,

@@ -104,7 +104,9 @@ fn decode_value(value: u64) -> (u32, u8, u32) {
 }
 
 /// The parts of Linux's `siginfo_t` the handler reads. Timer signals (`SI_TIMER`) and queued
-/// signals (`SI_QUEUE`) both keep their value at byte 24; a timer keeps its overrun at byte 20.
+/// signals (`SI_QUEUE`) both keep their value at byte 24. At byte 20 a timer keeps its overrun
+/// count, and oxprof's queued wall-clock signals the ticks the sampler was late for: either way,
+/// extra periods the sample stands for.
 #[repr(C)]
 struct SigInfoView {
     signo: i32,
@@ -112,7 +114,7 @@ struct SigInfoView {
     code: i32,
     _pad: i32,
     pid_or_timer: i32,
-    uid_or_overrun: i32,
+    extra_periods: i32,
     value: u64,
 }
 
@@ -191,13 +193,9 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
                 return Outcome::Stale;
             }
             // Each timer expiry the kernel could not deliver separately is one more period of
-            // CPU time: CPU-clock timers fire at most once per scheduler tick.
-            let overrun = if info.code == libc::SI_TIMER {
-                info.uid_or_overrun.max(0) as u64
-            } else {
-                0
-            };
-            (tid, state, 1 + overrun)
+            // CPU time (CPU-clock timers fire at most once per scheduler tick); each wall-clock
+            // tick the sampler missed is one more period of wall time.
+            (tid, state, 1 + info.extra_periods.max(0) as u64)
         }
         libc::SI_KERNEL if shared.process_timer.load(Ordering::Relaxed) => {
             // SAFETY: gettid has no preconditions; one syscall per sample, not per frame.
