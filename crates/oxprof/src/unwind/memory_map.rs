@@ -3,12 +3,15 @@
 //! `/proc/self/maps` taken outside the handler.
 //!
 //! A bounds check against that snapshot costs a fraction of a nanosecond per read, where
-//! validating each read with a syscall costs hundreds. The snapshot must be fresh enough to know
+//! validating each read with a syscall costs hundreds. Reads then go through `guarded_read`,
+//! which survives the rare stale snapshot. The snapshot must be fresh enough to know
 //! every thread's stack: the handler asks for a refresh when a stack pointer falls outside it,
 //! and the profiler refreshes it when it sees new threads.
 
 use std::io;
 use std::ops::Range;
+
+use super::guarded_read;
 
 /// How far below the stack pointer the unwinder may read: the x86_64 System V red zone, which a
 /// leaf function uses without moving the stack pointer.
@@ -46,8 +49,9 @@ impl MemoryMap {
             return None;
         }
         let start = region.start.max(sp.saturating_sub(RED_ZONE));
-        // SAFETY: the range lies in a mapping that /proc/self/maps listed as readable; the
-        // interrupted thread's stack stays mapped while the thread is stopped in the handler.
+        // SAFETY: the range lies in a mapping that /proc/self/maps listed as readable. If that
+        // listing is stale (a merged neighbour unmapped since), reads there fail rather than
+        // fault: sessions install `guarded_read` before any snapshot is taken.
         Some(unsafe { StackBounds::new(start..region.end) })
     }
 
@@ -83,7 +87,8 @@ pub(super) struct StackBounds {
 
 impl StackBounds {
     /// # Safety
-    /// Every byte of `range` must stay mapped and readable while this value is used.
+    /// Every byte of `range` must stay mapped and readable while this value is used, or
+    /// [`guarded_read::install`] must have run (reads of unmapped memory then fail).
     pub(super) unsafe fn new(range: Range<u64>) -> StackBounds {
         StackBounds { range }
     }
@@ -99,9 +104,7 @@ impl StackBounds {
         if !in_bounds {
             return Err(());
         }
-        // SAFETY: the word is aligned and inside the range `new`'s caller vouched for. Volatile,
-        // because another thread may write the memory meanwhile and the value is only a hint.
-        Ok(unsafe { std::ptr::read_volatile(address as *const u64) })
+        guarded_read::read_word(address).ok_or(())
     }
 }
 

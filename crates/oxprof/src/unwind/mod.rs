@@ -8,7 +8,9 @@
 //!   memory with `dl_iterate_phdr` (vdso included), each library pinned so its unwind data is
 //!   never unmapped.
 //! - `memory_map`: the anonymous read-write mappings from `/proc/self/maps`; the handler only
-//!   reads stack memory inside the one holding the interrupted stack pointer.
+//!   reads stack memory inside the one holding the interrupted stack pointer, aligned, and
+//!   through `guarded_read`, whose `SIGSEGV` handler turns a fault on a stale mapping into a
+//!   failed read.
 //! - `publish`: how the watcher thread (`watcher`) swaps in fresh snapshots without the handler
 //!   taking a lock, and frees old ones after the handlers reading them finish.
 //! - `cache_pool`: preallocated framehop caches, claimed with an atomic flag.
@@ -20,6 +22,7 @@
 
 mod cache_pool;
 mod eh_frame_hdr;
+mod guarded_read;
 mod memory_map;
 mod modules;
 mod publish;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use super::cache_pool;
+use super::guarded_read;
 use super::snapshots::{refresh_memory, refresh_modules};
 use super::watcher::Watcher;
 
@@ -43,6 +44,8 @@ impl Sessions {
 
     pub(super) fn acquire(&'static self) -> io::Result<UnwindSession> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // Before the first snapshot: every stack read relies on it.
+        guarded_read::install()?;
         // The acquiring thread, at least, may be newer than the last snapshot.
         refresh_memory()?;
         if state.holders == 0 {

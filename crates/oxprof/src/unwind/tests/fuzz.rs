@@ -4,10 +4,13 @@
 use std::ops::Range;
 
 use super::alloc_counter::count_allocations;
+use crate::unwind::cache_pool::CachePool;
 use crate::unwind::memory_map::MemoryMap;
+use crate::unwind::modules::ModuleSet;
+use crate::unwind::registers::StartRegisters;
 use crate::unwind::snapshots::MODULES;
 use crate::unwind::wake::{self, Request};
-use crate::unwind::{refresh_memory_map, unwind_signal_context, walk, UnwindSession};
+use crate::unwind::{unwind_signal_context, walk, UnwindSession};
 
 /// xorshift64*: deterministic, so a failure can be replayed from its seed.
 struct Rng(u64);
@@ -54,6 +57,16 @@ impl Mapping {
         }
     }
 
+    /// Unmaps everything from `offset` on.
+    fn unmap_above(&mut self, offset: u64) {
+        let tail = self.range.start + offset;
+        // SAFETY: unmaps the tail of the mapping `new` created, which nothing borrows.
+        let status =
+            unsafe { libc::munmap(tail as *mut libc::c_void, (self.range.end - tail) as usize) };
+        assert_eq!(status, 0);
+        self.range.end = tail;
+    }
+
     fn words(&mut self) -> &mut [u64] {
         let len = (self.range.end - self.range.start) as usize / 8;
         // SAFETY: the mapping is readable, writable, aligned and owned by `self`.
@@ -98,20 +111,34 @@ fn context(pc: u64, sp: u64, fp: u64) -> libc::ucontext_t {
 fn garbage_registers_and_stacks_never_crash() {
     const ROUNDS: usize = 20_000;
     const DEPTH: usize = 64;
+    const HALF: u64 = 64 * 1024;
+    // Installs the fault handler that makes stale reads fail.
     let _session = UnwindSession::acquire().unwrap();
-    let code = MODULES.read().unwrap().code_ranges();
+    let modules = MODULES.read().unwrap();
+    let code = modules.code_ranges();
+    let pool = CachePool::new(1);
+    let mut cache = pool.claim(0).unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    // A 64 KB "stack" of random words, a quarter of them plausible return addresses.
-    let mut stack = Mapping::new(64 * 1024);
-    for word in stack.words() {
-        *word = if rng.below(4) == 0 {
-            let range = &code[rng.below(code.len() as u64) as usize];
-            rng.in_range(range)
-        } else {
-            rng.next()
+
+    // A 64 KB "stack" of random words, with the 64 KB above it mapped when the memory map is
+    // read and unmapped before unwinding: the stale snapshot then vouches for memory that is
+    // gone, as it does when a merged neighbour of a real stack is unmapped.
+    let mut mapping = Mapping::new(2 * HALF as usize);
+    let live = mapping.range.start..mapping.range.start + HALF;
+    let gone = live.end..mapping.range.end;
+    for word in mapping.words() {
+        *word = match rng.below(4) {
+            0 => {
+                let range = &code[rng.below(code.len() as u64) as usize];
+                rng.in_range(range)
+            }
+            1 => rng.in_range(&gone) & !7,
+            _ => rng.next(),
         };
     }
-    refresh_memory_map();
+    let stale = MemoryMap::read_current().unwrap();
+    mapping.unmap_above(HALF);
+    assert!(stale.stack_containing(gone.start).is_some());
 
     let mut deepest = 0;
     let mut walked = 0;
@@ -126,20 +153,20 @@ fn garbage_registers_and_stacks_never_crash() {
             };
             let sp = match rng.below(5) {
                 0 => rng.next(),
-                // Near the top, where reads run off the end.
-                1 => stack.range.end - rng.below(64),
+                // Near the end of the live half, where frames run into the unmapped half.
+                1 => live.end - rng.below(256) * 8,
                 // Unaligned, which no read may follow.
-                2 => rng.in_range(&stack.range),
-                _ => rng.in_range(&stack.range) & !7,
+                2 => rng.in_range(&live),
+                _ => rng.in_range(&live) & !7,
             };
-            let fp = match rng.below(2) {
+            let fp = match rng.below(3) {
                 0 => rng.next(),
-                _ => rng.in_range(&stack.range),
+                1 => rng.in_range(&gone),
+                _ => rng.in_range(&live),
             };
-            let mut context = context(pc, sp, fp);
+            let start = StartRegisters::from_values(pc, sp, fp);
             let mut out = [0u64; DEPTH];
-            // SAFETY: `context` is a live ucontext_t; the unwinder only reads its registers.
-            let unwound = unsafe { unwind_signal_context((&raw mut context).cast(), &mut out) };
+            let unwound = walk::unwind_with(&modules, &stale, &mut cache, start, 0, &mut out);
             assert!(unwound.len >= 1 && unwound.len <= DEPTH, "{unwound:?}");
             assert_eq!(out[0], pc);
             assert!(!unwound.truncated || unwound.len == DEPTH);
@@ -154,13 +181,33 @@ fn garbage_registers_and_stacks_never_crash() {
 }
 
 #[test]
+fn garbage_signal_contexts_never_crash() {
+    let _session = UnwindSession::acquire().unwrap();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let local = 0u64;
+    let here = &local as *const u64 as u64;
+    for _ in 0..2_000 {
+        let sp = if rng.below(2) == 0 {
+            rng.next()
+        } else {
+            here - rng.below(4096)
+        };
+        let mut context = context(rng.next(), sp, rng.next());
+        let mut out = [0u64; 16];
+        // SAFETY: `context` is a live ucontext_t; the unwinder only reads its registers.
+        let unwound = unsafe { unwind_signal_context((&raw mut context).cast(), &mut out) };
+        assert!(unwound.len >= 1 && unwound.len <= 16, "{unwound:?}");
+    }
+}
+
+#[test]
 fn a_stack_in_no_known_mapping_yields_the_pc_and_asks_for_a_fresh_map() {
-    let modules = crate::unwind::modules::ModuleSet::build(None);
-    let pool = crate::unwind::cache_pool::CachePool::new(1);
+    let modules = ModuleSet::build(None);
+    let pool = CachePool::new(1);
     let mut cache = pool.claim(0).unwrap();
     let local = 0u64;
     let sp = &local as *const u64 as u64;
-    let start = crate::unwind::registers::StartRegisters::here();
+    let start = StartRegisters::here();
     let mut out = [0u64; 8];
     wake::clear(Request::Memory);
     let unwound = walk::unwind_with(
