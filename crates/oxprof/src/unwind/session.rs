@@ -81,6 +81,11 @@ impl Sessions {
 /// The first holder builds the snapshots and starts a watcher thread that follows `dlopen` and
 /// `dlclose` and new thread stacks; dropping the last holder stops it. Any number may be held at
 /// once, from any threads.
+///
+/// The first acquire in a process also installs `SIGSEGV` and `SIGBUS` handlers for good (see
+/// `guarded_read`); faults that are not the unwinder's go to the handlers installed before.
+/// A handler installed later that does not chain to the one it replaced turns a rare stale-map
+/// read into a crash.
 pub(crate) struct UnwindSession {
     sessions: &'static Sessions,
 }

@@ -99,19 +99,27 @@ pub(super) fn wait(timeout: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
     use std::time::Instant;
 
     #[test]
     fn a_kick_ends_the_wait_early() {
         open().unwrap();
-        // Drain anything another test left in the counter.
-        wait(Duration::from_millis(1));
-        let kicker = std::thread::spawn(|| {
-            std::thread::sleep(Duration::from_millis(20));
-            kick();
-        });
+        let woken = Arc::new(AtomicBool::new(false));
+        // Kicks until the wait ends: a watcher of another test may drain a single kick first.
+        let kicker = {
+            let woken = woken.clone();
+            std::thread::spawn(move || {
+                while !woken.load(Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    kick();
+                }
+            })
+        };
         let start = Instant::now();
         wait(Duration::from_secs(10));
+        woken.store(true, Ordering::Release);
         assert!(start.elapsed() < Duration::from_secs(5));
         kicker.join().unwrap();
     }
