@@ -78,12 +78,16 @@ pub(super) fn unwind_with(
     }
 }
 
+/// The fallback when no walk is possible: the pc alone, which is still the sample's leaf
+/// (nothing when the caller asked to skip frames, since the pc is the first of them).
 fn pc_only(pc: u64, skip: usize, out: &mut [u64]) -> Unwound {
-    match out.first_mut() {
-        _ if skip > 0 => Unwound {
+    if skip > 0 {
+        return Unwound {
             len: 0,
             truncated: false,
-        },
+        };
+    }
+    match out.first_mut() {
         Some(slot) => {
             *slot = pc;
             Unwound {
