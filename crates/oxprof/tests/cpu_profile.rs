@@ -25,11 +25,12 @@ fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Spins on arithmetic until this thread has used `cpu` more CPU time.
+/// Spins on arithmetic until this thread has used `cpu` more CPU time. Each caller passes its
+/// own `seed`, so optimized builds cannot merge the identical callers into one function.
 #[inline(always)]
-fn spin_for(cpu: Duration) {
+fn spin_for(cpu: Duration, seed: u64) {
     let end = thread_cpu_time() + cpu;
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut x = seed;
     while thread_cpu_time() < end {
         for _ in 0..2_000 {
             x = black_box(x.rotate_left(5) ^ x.wrapping_mul(0x100_0000_01b3));
@@ -41,31 +42,33 @@ fn spin_for(cpu: Duration) {
 #[inline(never)]
 fn burn_three_parts(cpu: Duration) -> Duration {
     let start = thread_cpu_time();
-    spin_for(cpu);
+    spin_for(cpu, 0x3);
     thread_cpu_time() - start
 }
 
 #[inline(never)]
 fn burn_one_part(cpu: Duration) -> Duration {
     let start = thread_cpu_time();
-    spin_for(cpu);
+    spin_for(cpu, 0x1);
     thread_cpu_time() - start
 }
 
 #[inline(never)]
 fn late_thread_work(cpu: Duration) {
-    spin_for(cpu);
+    spin_for(cpu, 0x1a7e);
 }
 
 #[inline(never)]
 fn nap(d: Duration) {
     std::thread::sleep(d);
+    // Work after the call keeps it from becoming a tail call that leaves no `nap` frame.
+    black_box(d);
 }
 
 #[inline(never)]
 fn recurse_then_burn(depth: u32, cpu: Duration) -> u32 {
     if depth == 0 {
-        spin_for(cpu);
+        spin_for(cpu, 0xdee9);
         return 0;
     }
     black_box(recurse_then_burn(depth - 1, cpu)) + 1
@@ -73,7 +76,7 @@ fn recurse_then_burn(depth: u32, cpu: Duration) -> u32 {
 
 #[inline(never)]
 fn labelled_work(cpu: Duration) {
-    spin_for(cpu);
+    spin_for(cpu, 0x1abe1);
 }
 
 /// The names of the functions on a sample's stack, leaf first (inline frames included).

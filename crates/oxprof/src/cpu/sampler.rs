@@ -145,7 +145,14 @@ impl Sampler {
 
     fn drain(&mut self) {
         let aggregate = &mut self.aggregate;
-        self.shared.ring.drain(|sample| aggregate.add(sample));
+        let mut sampled = std::collections::BTreeSet::new();
+        self.shared.ring.drain(|sample| {
+            sampled.insert(sample.meta.tid);
+            aggregate.add(sample);
+        });
+        // A thread that has been sampled has run its own code, so the name it gave itself at
+        // start is set by now; the name read when the scan first saw it may predate that.
+        self.threads.confirm_names(sampled);
     }
 
     /// One wall-clock tick: every live thread is signalled with its current state and the

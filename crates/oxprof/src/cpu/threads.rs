@@ -21,6 +21,8 @@ pub(crate) struct Changes {
 pub(crate) struct ThreadSet {
     live: BTreeSet<u32>,
     names: BTreeMap<u32, String>,
+    /// Threads whose name was read after they were first sampled.
+    confirmed: BTreeSet<u32>,
 }
 
 impl ThreadSet {
@@ -56,6 +58,17 @@ impl ThreadSet {
     /// The threads seen alive by the last scan.
     pub(crate) fn live(&self) -> impl Iterator<Item = u32> + '_ {
         self.live.iter().copied()
+    }
+
+    /// Reads again, once per thread, the names of sampled threads.
+    pub(crate) fn confirm_names(&mut self, sampled: BTreeSet<u32>) {
+        for tid in sampled {
+            if self.confirmed.insert(tid) {
+                if let Some(name) = read_name(tid) {
+                    self.names.insert(tid, name);
+                }
+            }
+        }
     }
 
     /// Refreshes the names of the threads in `tids` that are still alive (names are often set
