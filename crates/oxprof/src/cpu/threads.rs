@@ -200,8 +200,13 @@ mod tests {
         let changes = set.rescan().unwrap();
         assert!(changes.started.contains(&tid), "{changes:?}");
         assert_eq!(set.names_of([tid])[&tid], "scan-me");
-        let state = StatFile::open(tid).unwrap().state();
-        assert_eq!(state, Some(ThreadState::Sleeping));
+        // The worker blocks in `recv` right after sending its tid; give it time to get there.
+        let stat = StatFile::open(tid).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while stat.state() != Some(ThreadState::Sleeping) && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert_eq!(stat.state(), Some(ThreadState::Sleeping));
         done_tx.send(()).unwrap();
         worker.join().unwrap();
         let changes = set.rescan().unwrap();
