@@ -27,6 +27,7 @@
 //! ```
 
 mod aggregate;
+mod assemble;
 mod error;
 mod profiler;
 mod ring;

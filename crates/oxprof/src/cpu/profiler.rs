@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use oxprof_profile::{Label, Profile, ValueType};
+use oxprof_profile::Profile;
 
 use super::aggregate::Aggregate;
+use super::assemble::{clock_comment, Recording};
 use super::error::Error;
 use super::ring::SampleRing;
 use super::sampler::{Clock, Finished, Sampler, Stats};
 use super::signal::{self, Shared};
-use super::threads::{ThreadSet, ThreadState};
+use super::threads::ThreadSet;
 use super::timers::Xorshift;
-use crate::profile_build::{BuildOptions, Frame, StackProfile};
 use crate::unwind::UnwindSession;
 
 /// Set while a profile runs: one per process, as in Go.
@@ -67,12 +67,12 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `start` is called"]
 pub struct Builder {
-    frequency: u32,
-    depth: usize,
-    mode: Mode,
-    thread_labels: bool,
-    process_timer: bool,
-    symbolize: bool,
+    pub(super) frequency: u32,
+    pub(super) depth: usize,
+    pub(super) mode: Mode,
+    pub(super) thread_labels: bool,
+    pub(super) process_timer: bool,
+    pub(super) symbolize: bool,
 }
 
 impl Default for Builder {
@@ -306,7 +306,13 @@ impl Profiler {
     pub fn stop(mut self) -> Result<Profile, Error> {
         let duration = self.started.elapsed();
         let finished = self.finish();
-        Ok(self.build(finished, duration))
+        let recording = Recording {
+            config: &self.config,
+            clock_comment: std::mem::take(&mut self.clock_comment),
+            time_nanos: self.time_nanos,
+            duration,
+        };
+        Ok(recording.build(finished))
     }
 
     /// Stops the sampler thread and waits for what it collected; releases the profiler.
@@ -318,98 +324,6 @@ impl Profiler {
             .map(|h| h.join().expect("the oxprof sampler thread panicked"));
         IN_USE.store(false, Ordering::Release);
         finished.expect("a profiler is finished once")
-    }
-
-    fn build(&self, mut finished: Finished, duration: Duration) -> Profile {
-        let period = Duration::from_nanos(1_000_000_000 / u64::from(self.config.frequency));
-        let period_ns = period.as_nanos() as i64;
-        let time_type = match self.config.mode {
-            Mode::Cpu => ValueType::new("cpu", "nanoseconds"),
-            Mode::Wall => ValueType::new("wall", "nanoseconds"),
-        };
-        let mut stacks = StackProfile::new(
-            vec![ValueType::new("samples", "count"), time_type.clone()],
-            time_type,
-            period_ns,
-        );
-        let names = thread_names(&mut finished.threads, &finished.aggregate, &self.config);
-        let mut frames = Vec::with_capacity(self.config.depth + 1);
-        for (key, &weight) in &finished.aggregate.stacks {
-            frames.clear();
-            frames.extend(key.frames.iter().map(|&a| Frame::Address(a)));
-            if key.truncated {
-                frames.push(Frame::Synthetic(TRUNCATED_FRAME));
-            }
-            let mut labels = Vec::new();
-            if let Some(set) = crate::labels::resolve(key.label_id) {
-                labels.extend(set.iter().map(|(k, v)| Label::str(k.clone(), v.clone())));
-            }
-            if self.config.thread_labels {
-                let name = names
-                    .get(&key.tid)
-                    .cloned()
-                    .unwrap_or_else(|| key.tid.to_string());
-                labels.push(Label::str("thread", name));
-            }
-            if let Some(state) = ThreadState::from_byte(key.state).label() {
-                labels.push(Label::str("state", state));
-            }
-            let weight = weight as i64;
-            stacks.add(&frames, &[weight, weight * period_ns], labels);
-        }
-        let lost = finished.lost + finished.aggregate.dropped;
-        if lost > 0 {
-            let lost = lost as i64;
-            stacks.add(
-                &[Frame::Synthetic(LOST_SAMPLES_FRAME)],
-                &[lost, lost * period_ns],
-                Vec::new(),
-            );
-        }
-        let comments = self.comments(&finished);
-        stacks.build(&BuildOptions {
-            time_nanos: self.time_nanos,
-            duration_nanos: duration.as_nanos() as i64,
-            comments,
-            symbolize: self.config.symbolize,
-        })
-    }
-
-    fn comments(&self, finished: &Finished) -> Vec<String> {
-        let mut comments = vec![self.clock_comment.clone()];
-        let stats = &finished.stats;
-        comments.push(format!(
-            "threads sampled: {}; samples: {}",
-            stats.threads_sampled, finished.aggregate.total
-        ));
-        if finished.lost > 0 {
-            comments.push(format!(
-                "{} samples lost: the sample buffer was full",
-                finished.lost
-            ));
-        }
-        if finished.aggregate.dropped > 0 {
-            comments.push(format!(
-                "{} samples dropped: more than {} distinct stacks",
-                finished.aggregate.dropped,
-                super::aggregate::MAX_DISTINCT_STACKS
-            ));
-        }
-        if stats.timer_failures > 0 {
-            comments.push(format!(
-                "{} threads not sampled: timer_create failed: {}",
-                stats.timer_failures,
-                stats.last_timer_error.as_deref().unwrap_or("unknown error")
-            ));
-        }
-        if stats.late_ticks > 0 {
-            comments.push(format!(
-                "{} wall-clock ticks late (the sampler was not scheduled in time); \
-                 their time is charged to the next samples",
-                stats.late_ticks
-            ));
-        }
-        comments
     }
 }
 
@@ -428,37 +342,4 @@ impl Drop for Profiler {
             let _ = self.finish();
         }
     }
-}
-
-fn clock_comment(config: &Builder, fallback: Option<&std::io::Error>) -> String {
-    let hz = config.frequency;
-    match (config.mode, config.process_timer, fallback) {
-        (Mode::Wall, ..) => {
-            format!("oxprof wall-clock profile: every thread signalled at {hz} Hz, state from /proc")
-        }
-        (Mode::Cpu, false, None) => format!(
-            "oxprof cpu profile: per-thread CPU-time timers (timer_create, SIGEV_THREAD_ID) at {hz} Hz"
-        ),
-        (Mode::Cpu, true, _) => {
-            format!("oxprof cpu profile: process CPU timer (setitimer ITIMER_PROF) at {hz} Hz")
-        }
-        (Mode::Cpu, false, Some(e)) => format!(
-            "oxprof cpu profile: process CPU timer (setitimer ITIMER_PROF) at {hz} Hz, \
-             fallback because timer_create failed: {e}"
-        ),
-    }
-}
-
-/// Thread names for the `thread` label, read again at the end because threads often name
-/// themselves just after they start.
-fn thread_names(
-    threads: &mut ThreadSet,
-    aggregate: &Aggregate,
-    config: &Builder,
-) -> std::collections::BTreeMap<u32, String> {
-    if !config.thread_labels {
-        return Default::default();
-    }
-    let tids: std::collections::BTreeSet<u32> = aggregate.stacks.keys().map(|k| k.tid).collect();
-    threads.names_of(tids)
 }
