@@ -21,14 +21,22 @@ fn interop_hot_loop(wall: Duration) -> u64 {
     x
 }
 
-fn profile_of_hot_loop() -> std::path::PathBuf {
+/// Profiles are process-wide: the tests here take turns.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn profile_of_hot_loop(symbolize: bool) -> std::path::PathBuf {
+    let _serial = serial();
     let profiler = oxprof::cpu::Profiler::builder()
         .frequency(250)
+        .symbolize(symbolize)
         .start()
         .expect("start the cpu profiler");
     black_box(interop_hot_loop(Duration::from_millis(400)));
     let profile = profiler.stop().expect("stop the cpu profiler");
-    let path = scratch("runtime").join("cpu.pprof");
+    let path = scratch("runtime").join(if symbolize { "cpu.pprof" } else { "raw.pprof" });
     profile
         .write_to(std::fs::File::create(&path).unwrap())
         .unwrap();
@@ -37,7 +45,7 @@ fn profile_of_hot_loop() -> std::path::PathBuf {
 
 #[test]
 fn go_tool_pprof_and_oxprof_show_the_hot_rust_function() {
-    let path = profile_of_hot_loop();
+    let path = profile_of_hot_loop(true);
     let path_s = path.to_str().unwrap();
     let ours = success(&run(&["-top", path_s]));
     let hot = "it::runtime::interop_hot_loop";
@@ -69,5 +77,20 @@ fn go_tool_pprof_and_oxprof_show_the_hot_rust_function() {
     assert!(
         cum_percent >= 90.0,
         "go tool pprof charges the hot loop with {cum_percent}% cumulative:\n{text}"
+    );
+}
+
+#[test]
+fn an_unsymbolized_profile_is_symbolized_later_from_the_binary() {
+    let path = profile_of_hot_loop(false);
+    let exe = std::env::current_exe().unwrap();
+    let out = success(&run(&[
+        "-top",
+        exe.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("it::runtime::interop_hot_loop"),
+        "oxprof -top BINARY PROFILE symbolizes by build id:\n{out}"
     );
 }
