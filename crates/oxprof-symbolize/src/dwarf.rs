@@ -1,7 +1,12 @@
 //! Stated addresses to source frames through DWARF: function, file, line, column and the chain of
 //! inlined calls, innermost first, as `Location.line` wants them.
 
-use gimli::UnitOffset;
+use std::sync::Arc;
+
+use crate::demangle::Demangle;
+use crate::naming::{Namer, Naming};
+use crate::origin::Origin;
+use crate::units::Units;
 
 /// The reader the debug sections are held in: shared buffers, so the file's bytes can go.
 pub(crate) type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
@@ -11,6 +16,8 @@ pub(crate) type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
 pub(crate) struct Frame {
     /// Linkage name (mangled) when DWARF has one, else the plain name; empty when unknown.
     pub(crate) function: String,
+    /// What `function` is, and the qualified name when it is a plain name.
+    pub(crate) naming: Naming,
     /// Source file, empty when unknown.
     pub(crate) file: String,
     /// Line, 0 when unknown.
@@ -21,21 +28,37 @@ pub(crate) struct Frame {
     pub(crate) start_line: u32,
 }
 
+impl Frame {
+    /// The name profiles show: the qualified name for plain names, else `function` demangled.
+    /// [`Demangle::None`] keeps the name as the object has it.
+    pub(crate) fn display_name(&self, demangle: Demangle) -> String {
+        match &self.naming {
+            Naming::Scoped(name) | Naming::Unscoped(Some(name)) if demangle != Demangle::None => {
+                name.clone()
+            }
+            _ => demangle.apply(&self.function),
+        }
+    }
+}
+
 /// The DWARF of one object, indexed for address lookups.
 pub(crate) struct DebugInfo {
     context: addr2line::Context<Reader>,
+    units: Units,
+    namer: Namer,
 }
-
-/// Hops allowed along `DW_AT_abstract_origin`/`DW_AT_specification` when looking for a
-/// declaration line; real chains are one or two long, the bound guards against cycles.
-const MAX_ORIGIN_HOPS: usize = 8;
 
 impl DebugInfo {
     /// Indexes `dwarf`; `None` when its units cannot be read at all.
     pub(crate) fn new(dwarf: gimli::Dwarf<Reader>) -> Option<DebugInfo> {
-        addr2line::Context::from_dwarf(dwarf)
+        let dwarf = Arc::new(dwarf);
+        addr2line::Context::from_arc_dwarf(dwarf.clone())
             .ok()
-            .map(|context| DebugInfo { context })
+            .map(|context| DebugInfo {
+                context,
+                units: Units::new(dwarf),
+                namer: Namer::default(),
+            })
     }
 
     /// The frames at `svma`, innermost inlined callee first; empty when DWARF does not cover it.
@@ -57,44 +80,25 @@ impl DebugInfo {
                 ),
                 None => (String::new(), 0, 0),
             };
-            let start_line = match (unit, frame.dw_die_offset) {
-                (Some(unit), Some(offset)) => decl_line(unit, offset),
-                _ => 0,
+            let origin = unit
+                .zip(frame.dw_die_offset)
+                .and_then(|(unit, offset)| offset.to_debug_info_offset(&unit.header))
+                .map_or_else(Origin::default, |offset| Origin::of(&self.units, offset));
+            let naming = match origin.plain_name {
+                Some(entry) if !function.is_empty() => {
+                    self.namer.name(&self.units, entry, &function, &file, line)
+                }
+                _ => Naming::Mangled,
             };
             frames.push(Frame {
                 function,
+                naming,
                 file,
                 line,
                 column,
-                start_line,
+                start_line: origin.decl_line,
             });
         }
         Ok(frames)
     }
-}
-
-/// `DW_AT_decl_line` of the entry at `offset`, following the entries it was instantiated from
-/// (an inlined or out-of-line instance carries its declaration on its abstract origin).
-fn decl_line(unit: gimli::UnitRef<'_, Reader>, mut offset: UnitOffset) -> u32 {
-    for _ in 0..MAX_ORIGIN_HOPS {
-        let Ok(entry) = unit.entry(offset) else {
-            return 0;
-        };
-        if let Ok(Some(line)) = entry.attr_value(gimli::DW_AT_decl_line) {
-            return line
-                .udata_value()
-                .map_or(0, |l| u32::try_from(l).unwrap_or(0));
-        }
-        let origin = [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification]
-            .into_iter()
-            .find_map(|at| match entry.attr_value(at) {
-                Ok(Some(gimli::AttributeValue::UnitRef(next))) => Some(next),
-                _ => None,
-            });
-        match origin {
-            Some(next) => offset = next,
-            None => return 0,
-        }
-    }
-    0
 }

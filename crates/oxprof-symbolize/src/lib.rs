@@ -10,7 +10,10 @@
 //! Runtime addresses are turned into the addresses the file states using the mapping's start and
 //! file offset and the object's program headers, so PIE executables, shared libraries and
 //! non-PIE executables all resolve. DWARF gives files, lines, columns and inlined calls;
-//! the symbol tables name what DWARF does not cover. [`Report`] lists what could not be
+//! the symbol tables name what DWARF does not cover. Functions DWARF names only by their plain
+//! name, as rustc's `debuginfo = "line-tables-only"` does for every function, get their path
+//! from the symbol at the address or from the scopes of a declaration of the same function
+//! elsewhere in the object (`core::ptr::copy<u64>` rather than `copy<u64>`). [`Report`] lists what could not be
 //! symbolized; only a wrong or unreadable *given* binary is an [`Error`].
 //!
 //! [`demangle`] and [`Demangle`] turn Rust (legacy and v0) and C++ linkage names into readable
@@ -59,6 +62,7 @@
 #![deny(missing_docs)]
 
 mod address;
+mod declarations;
 mod demangle;
 mod dwarf;
 mod elf;
@@ -66,9 +70,14 @@ mod error;
 mod functions;
 mod loader;
 mod locate;
+mod naming;
+mod origin;
 mod resolve;
+mod scope_path;
+mod scope_walk;
 mod symbolizer;
 mod symtab;
+mod units;
 
 pub use demangle::{demangle, Demangle};
 pub use error::{Error, ErrorKind, Result};

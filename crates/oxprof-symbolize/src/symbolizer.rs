@@ -385,7 +385,7 @@ impl MappingPass<'_> {
                 self.flags.note(frame);
                 let function = Function {
                     id: 0,
-                    name: self.demangle.apply(&frame.function),
+                    name: frame.display_name(self.demangle),
                     system_name: frame.function.clone(),
                     filename: frame.file.clone(),
                     start_line: i64::from(frame.start_line),

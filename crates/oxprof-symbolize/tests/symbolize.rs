@@ -2,6 +2,8 @@
 //! placed in memory as the loader would: PIE at a base, non-PIE at its link address, text-only
 //! mappings with a non-zero file offset, objects found by build id, and stripped objects.
 
+// Shared with `rust_names.rs`; each test binary uses some of its helpers.
+#[allow(dead_code)]
 mod fixture;
 
 use fixture::*;
