@@ -5,13 +5,19 @@
 # wall and CPU time, overhead, samples recorded, stop+symbolize time and peak memory.
 # Usage: bench/cpu_overhead.sh [ROUNDS]
 # Environment: ROUNDS (default 7), RATES (default "100 1000"), BATCHES (work per thread),
-# PPROF_VARIANTS (default "pprof-rs pprof-rs-fp pprof-rs-framehop").
+# PPROF_VARIANTS (default "pprof-rs pprof-rs-fp pprof-rs-framehop"), QUIET (before each run,
+# wait until other programs use less than this share of the machine over a second, default
+# 0.05), QUIET_WAIT (seconds to wait for that at most, then run anyway; default 60) and
+# RUN_TIMEOUT (seconds before a run counts as hung, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-${ROUNDS:-7}}
 rates=${RATES:-100 1000}
 variants=${PPROF_VARIANTS:-pprof-rs pprof-rs-fp pprof-rs-framehop}
 batches=${BATCHES:-}
+quiet=${QUIET:-0.05}
+quiet_wait=${QUIET_WAIT:-60}
+run_timeout=${RUN_TIMEOUT:-60}
 out=bench/out/cpu_overhead
 mkdir -p "$out"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
@@ -54,14 +60,37 @@ echo "$(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | s
 echo "kernel $(uname -r); $(rustc --version)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# busy_share: the share of all CPUs that was busy over the next second (nothing of ours runs).
+busy_share() {
+  local a b
+  a=($(sed -n 's/^cpu  *//p' /proc/stat)); sleep 1; b=($(sed -n 's/^cpu  *//p' /proc/stat))
+  awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+    split(a, x); split(b, y); total = 0; idle = 0
+    for (i = 1; i <= 8; i++) { d = y[i] - x[i]; total += d; if (i == 4 || i == 5) idle += d }
+    printf "%.3f", total ? (total - idle) / total : 0 }'
+}
+
+# wait_quiet: up to QUIET_WAIT seconds for a second in which others kept below QUIET.
+wait_quiet() {
+  local waited=0 share
+  while share=$(busy_share); awk -v s="$share" -v q="$quiet" 'BEGIN { exit !(s >= q) }'; do
+    waited=$((waited + 1))
+    if [ "$waited" -ge "$quiet_wait" ]; then
+      echo "# not quiet after ${quiet_wait} s (busy $share): running anyway" >&2
+      return
+    fi
+  done
+}
+
 results=$out/results.txt
 : >"$results"
 echo "== $rounds rounds of ${#modes[@]} modes"
 for round in $(seq "$rounds"); do
   for m in "${modes[@]}"; do
     read -r bin mode hz <<<"$m"
+    wait_quiet
     # A profiler that crashes or hangs the program is a result too: record it and go on.
-    if line=$(timeout 300 "$bin" run "$mode" "$hz" $batches); then
+    if line=$(timeout "$run_timeout" "$bin" run "$mode" "$hz" $batches); then
       echo "round=$round $line" >>"$results"
     else
       echo "# round $round: $mode at $hz Hz failed with exit status $?" | tee -a "$results"

@@ -73,6 +73,8 @@ struct Run {
     wall: Duration,
     cpu: Duration,
     worker_cpu: Duration,
+    /// CPU time other programs used while the workload ran.
+    others_cpu: Duration,
     start: Duration,
     stop: Duration,
     rss_start_kib: u64,
@@ -106,6 +108,7 @@ fn run(mode: Mode, hz: u32, batches: u64) -> Result<Run, String> {
     let profiler = Running::start(mode, hz)?;
     let start = started.elapsed();
 
+    let busy_before = measure::machine_busy();
     let cpu_before = measure::process_cpu();
     let began = Instant::now();
     go.wait();
@@ -118,6 +121,7 @@ fn run(mode: Mode, hz: u32, batches: u64) -> Result<Run, String> {
     }
     let wall = began.elapsed();
     let cpu = measure::process_cpu() - cpu_before;
+    let others_cpu = (measure::machine_busy().saturating_sub(busy_before)).saturating_sub(cpu);
     let rss_run_kib = measure::peak_rss_kib();
 
     let stopping = Instant::now();
@@ -131,6 +135,7 @@ fn run(mode: Mode, hz: u32, batches: u64) -> Result<Run, String> {
         wall,
         cpu,
         worker_cpu,
+        others_cpu,
         start,
         stop,
         rss_start_kib,
@@ -146,7 +151,7 @@ impl std::fmt::Display for Run {
         let r = &self.recorded;
         write!(
             f,
-            "mode={} hz={} wall_s={:.4} cpu_s={:.4} worker_cpu_s={:.4} start_s={:.4} \
+            "mode={} hz={} wall_s={:.4} cpu_s={:.4} worker_cpu_s={:.4} others_cpu_s={:.2} start_s={:.4} \
              stop_s={:.4} rss_start_kib={} rss_run_kib={} rss_end_kib={} samples={} lost={} \
              complete={} frames={} checksum={:016x}",
             self.mode,
@@ -154,6 +159,7 @@ impl std::fmt::Display for Run {
             self.wall.as_secs_f64(),
             self.cpu.as_secs_f64(),
             self.worker_cpu.as_secs_f64(),
+            self.others_cpu.as_secs_f64(),
             self.start.as_secs_f64(),
             self.stop.as_secs_f64(),
             self.rss_start_kib,

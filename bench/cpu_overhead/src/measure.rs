@@ -24,6 +24,31 @@ pub fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// CPU time all processes on the machine have used so far (every CPU's time outside idle and
+/// I/O wait), from `/proc/stat`. Less [`process_cpu`] over the same span, it says how much
+/// other programs ran beside the measured one.
+pub fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").expect("reading /proc/stat");
+    let ticks: Vec<u64> = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu "))
+        .expect("a cpu line in /proc/stat")
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...: all but idle and iowait are busy.
+    let busy: u64 = ticks
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 3 && i != 4)
+        .take(6)
+        .map(|(_, t)| t)
+        .sum();
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(busy * (1_000_000_000 / hz))
+}
+
 /// The process's peak resident set so far (`VmHWM`), in KiB.
 pub fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");

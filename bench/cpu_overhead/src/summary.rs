@@ -65,11 +65,13 @@ pub fn summarize(file: &str) -> Result<(), String> {
 
     println!(
         "| mode | Hz | runs | wall s, median (min–max) | wall overhead (paired) | \
-         CPU s, median (min–max) | CPU overhead | samples (of Hz × worker CPU) | \
+         wall overhead, fastest runs | \
+         CPU s, median (min–max) | CPU overhead | CPU outside workers, ms | \
+         others' CPU s | samples (of Hz × worker CPU) | \
          full stacks | frames/sample | start s | stop+symbolize s, median (min–max) | \
          peak RSS Δ, run | peak RSS Δ, with stop |"
     );
-    println!("|---|---:|---:|---|---|---|---|---|---:|---:|---:|---|---:|---:|");
+    println!("|---|---:|---:|---|---|---:|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|");
     for g in &groups {
         let wall = g.values(|l| l.num("wall_s"));
         let cpu = g.values(|l| l.num("cpu_s"));
@@ -94,17 +96,25 @@ pub fn summarize(file: &str) -> Result<(), String> {
         let rss_run = median(&g.values(|l| l.num("rss_run_kib") - l.num("rss_start_kib")));
         let rss_end = median(&g.values(|l| l.num("rss_end_kib") - l.num("rss_start_kib")));
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
             g.mode,
             if profiled { g.hz } else { "—" },
             g.runs.len(),
             spread(&wall, 3),
             if profiled {
+                let pairs = paired(g, base);
                 format!(
-                    "{} ({})",
+                    "{} ({}, IQR {} to {})",
                     percent(median(&wall) / median(&base_wall)),
-                    percent(median(&paired(g, base)))
+                    percent(median(&pairs)),
+                    percent(quantile(&pairs, 0.25)),
+                    percent(quantile(&pairs, 0.75))
                 )
+            } else {
+                dash()
+            },
+            if profiled {
+                percent(minimum(&wall) / minimum(&base_wall))
             } else {
                 dash()
             },
@@ -114,6 +124,8 @@ pub fn summarize(file: &str) -> Result<(), String> {
             } else {
                 dash()
             },
+            median(&g.values(|l| l.num("cpu_s") - l.num("worker_cpu_s"))) * 1000.0,
+            median(&g.values(|l| l.num("others_cpu_s"))),
             samples,
             full,
             depth,
@@ -144,8 +156,12 @@ pub fn summarize(file: &str) -> Result<(), String> {
         println!("{failure}");
     }
     println!(
-        "Overheads compare medians with the unprofiled median; (paired) is the median of \
-         each round's ratio to that round's unprofiled run. Peak RSS Δ is VmHWM growth from \
+        "Overheads compare medians with the unprofiled median; in parentheses are the median \
+         and interquartile range of each round's ratio to that round's unprofiled run. The fastest runs \
+         compare each mode's fastest run with the fastest unprofiled one: noise from other \
+         programs and the host only ever adds time. CPU outside workers is the \
+         process's CPU time beyond the two workers' own (a profiler's own threads); others' CPU \
+         is what other programs used on the machine during the run. Peak RSS Δ is VmHWM growth from \
          process start, minus the unprofiled runs' growth (shown in parentheses on their row)."
     );
     Ok(())
@@ -175,21 +191,27 @@ fn paired(group: &Group, base: &Group) -> Vec<f64> {
 }
 
 fn median(values: &[f64]) -> f64 {
+    quantile(values, 0.5)
+}
+
+/// The `q` quantile, interpolating between the two nearest values; NaN when there are none.
+fn quantile(values: &[f64], q: f64) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     if v.is_empty() {
         return f64::NAN;
     }
     v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
+    let at = q * (v.len() - 1) as f64;
+    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (at - lo as f64)
+}
+
+fn minimum(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 fn spread(values: &[f64], decimals: usize) -> String {
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let lo = minimum(values);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!(
         "{:.d$} ({:.d$}–{:.d$})",
