@@ -25,7 +25,8 @@ use profilers::{Mode, Running};
 
 /// Worker threads: one per core of the 2-core machine the figures come from.
 const THREADS: u64 = 2;
-/// Batches per thread: about 2 s of work per thread unprofiled on that machine.
+/// Batches per thread: about 1.5 s of wall time (3 s of CPU over both threads) unprofiled on
+/// that machine.
 const DEFAULT_BATCHES: u64 = 150_000;
 
 fn main() -> ExitCode {
