@@ -13,8 +13,12 @@ use super::signal::{self, encode_value, Shared};
 use super::threads::{StatFile, ThreadSet, ThreadState};
 use super::timers::{random_first_expiry, ProcessTimer, ThreadTimer, Xorshift};
 
-/// How often threads are looked for and the ring drained, when no wall-clock tick comes sooner.
-const SCAN_INTERVAL: Duration = Duration::from_millis(5);
+/// How often the thread count is checked and the ring drained, when no wall-clock tick comes
+/// sooner: a new thread gets its timer within this long.
+const SCAN_INTERVAL: Duration = Duration::from_millis(10);
+/// How often threads are listed even though their number did not change (one ended and
+/// another started in between).
+const FULL_SCAN_INTERVAL: Duration = Duration::from_millis(250);
 
 /// What triggers samples.
 pub(crate) enum Clock {
@@ -175,6 +179,7 @@ impl Sampler {
         let tick = if wall { self.period } else { SCAN_INTERVAL };
         let mut next_tick = Instant::now();
         let mut next_scan = Instant::now() + SCAN_INTERVAL;
+        let mut next_full_scan = Instant::now() + FULL_SCAN_INTERVAL;
         loop {
             let now = Instant::now();
             if wall && now >= next_tick {
@@ -186,7 +191,10 @@ impl Sampler {
                 next_tick += tick * (late + 1);
             }
             if now >= next_scan {
-                self.rescan();
+                if self.threads.count_changed() || now >= next_full_scan {
+                    self.rescan();
+                    next_full_scan = now + FULL_SCAN_INTERVAL;
+                }
                 self.drain();
                 next_scan = now + SCAN_INTERVAL;
             }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 
 /// What changed between two scans.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -23,6 +23,10 @@ pub(crate) struct ThreadSet {
     names: BTreeMap<u32, String>,
     /// Threads whose name was read after they were first sampled.
     confirmed: BTreeSet<u32>,
+    /// `/proc/self/task`, kept open: its link count tells how many threads there are.
+    task_dir: Option<File>,
+    /// The link count at the last look.
+    links: u64,
 }
 
 impl ThreadSet {
@@ -53,6 +57,25 @@ impl ThreadSet {
         }
         self.live = now;
         Ok(Changes { started, ended })
+    }
+
+    /// Whether the number of threads changed since the last call: one `fstat`, which is far
+    /// cheaper than listing the directory (procfs counts a task directory's threads as links).
+    pub(crate) fn count_changed(&mut self) -> bool {
+        if self.task_dir.is_none() {
+            self.task_dir = File::open("/proc/self/task").ok();
+        }
+        let Some(links) = self
+            .task_dir
+            .as_ref()
+            .and_then(|d| d.metadata().ok())
+            .map(|m| m.nlink())
+        else {
+            return true;
+        };
+        let changed = links != self.links;
+        self.links = links;
+        changed
     }
 
     /// The threads seen alive by the last scan.
@@ -187,6 +210,7 @@ mod tests {
     fn a_new_thread_is_seen_with_its_name_and_its_end_is_noticed() {
         let mut set = ThreadSet::default();
         set.rescan().unwrap();
+        set.count_changed();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let worker = std::thread::Builder::new()
@@ -197,6 +221,8 @@ mod tests {
             })
             .unwrap();
         let tid = ready_rx.recv().unwrap();
+        assert!(set.count_changed(), "a new thread changes the count");
+        assert!(!set.count_changed(), "nothing changed since");
         let changes = set.rescan().unwrap();
         assert!(changes.started.contains(&tid), "{changes:?}");
         assert_eq!(set.names_of([tid])[&tid], "scan-me");
