@@ -85,6 +85,14 @@ impl Recording<'_> {
             "threads sampled: {}; samples: {}",
             stats.threads_sampled, finished.aggregate.total
         ));
+        let (handled, handler_nanos) = finished.handler_cost;
+        comments.push(format!(
+            "profiler cost: {:.3} ms inside the signal handler for {handled} samples ({:.2} µs each), \
+             sampler thread {:.3} ms of CPU",
+            handler_nanos as f64 / 1e6,
+            handler_nanos as f64 / 1e3 / handled.max(1) as f64,
+            finished.sampler_cpu.as_secs_f64() * 1e3
+        ));
         if finished.lost > 0 {
             comments.push(format!(
                 "{} samples lost: the sample buffer was full",
@@ -178,6 +186,8 @@ mod tests {
                 ..Stats::default()
             },
             lost,
+            handler_cost: (5, 5_000),
+            sampler_cpu: Duration::from_millis(3),
         }
     }
 

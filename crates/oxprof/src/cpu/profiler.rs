@@ -239,6 +239,7 @@ impl Profiler {
             process_timer: AtomicBool::new(config.process_timer && config.mode == Mode::Cpu),
             pid: std::process::id() as i32,
             ring: SampleRing::new(records, config.depth),
+            cost: Default::default(),
         });
         let clock = match (config.mode, config.process_timer) {
             (Mode::Wall, _) => Clock::Wall(Default::default()),

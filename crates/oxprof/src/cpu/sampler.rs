@@ -51,6 +51,10 @@ pub(crate) struct Finished {
     pub(crate) stats: Stats,
     /// Samples lost because the ring was full.
     pub(crate) lost: u64,
+    /// Samples the handler recorded, and its nanoseconds spent recording them.
+    pub(crate) handler_cost: (u64, u64),
+    /// CPU time of the sampler thread itself.
+    pub(crate) sampler_cpu: Duration,
 }
 
 /// The sampler's state, moved onto its thread by [`Sampler::spawn`].
@@ -214,11 +218,24 @@ impl Sampler {
         self.drain();
         Finished {
             lost: self.shared.ring.lost(),
+            handler_cost: self.shared.cost.totals(),
+            sampler_cpu: thread_cpu_time(),
             aggregate: self.aggregate,
             threads: self.threads,
             stats: self.stats,
         }
     }
+}
+
+/// CPU time the calling thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Sends `SIGPROF` with `value` to thread `tid` of process `pid` (`rt_tgsigqueueinfo`), so the

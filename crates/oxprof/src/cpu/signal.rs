@@ -10,7 +10,7 @@
 
 use std::cell::Cell;
 use std::io;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::ring::{SampleMeta, SampleRing};
@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     /// This process: queued signals from any other sender are not oxprof's.
     pub(crate) pid: i32,
     pub(crate) ring: SampleRing,
+    /// What the handler itself costs: samples recorded and the time spent recording them.
+    pub(crate) cost: HandlerCost,
 }
 
 static SHARED: AtomicPtr<Shared> = AtomicPtr::new(std::ptr::null_mut());
@@ -203,6 +205,7 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
         }
         _ => return Outcome::Foreign,
     };
+    let started = monotonic_nanos();
     let Some(mut claim) = shared.ring.claim() else {
         return Outcome::Sampled;
     };
@@ -214,5 +217,41 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
         label_id: crate::labels::current_id(),
     };
     claim.commit(meta, weight, len, truncated);
+    shared.cost.add(monotonic_nanos().saturating_sub(started));
     Outcome::Sampled
+}
+
+/// Samples the handler recorded and the nanoseconds it spent on them, so every profile can say
+/// what it cost.
+#[derive(Debug, Default)]
+pub(crate) struct HandlerCost {
+    samples: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl HandlerCost {
+    fn add(&self, nanos: u64) {
+        self.samples.fetch_add(1, Ordering::Relaxed);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Samples recorded and nanoseconds spent in total.
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        (
+            self.samples.load(Ordering::Relaxed),
+            self.nanos.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds: answered by the vDSO without a system call, and
+/// async-signal-safe. The handler never blocks, so its wall time is its CPU time.
+fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
