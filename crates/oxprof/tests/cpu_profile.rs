@@ -195,6 +195,36 @@ fn a_thread_started_after_the_profile_is_sampled() {
     );
 }
 
+#[inline(never)]
+fn short_lived_work(cpu: Duration) {
+    spin_for(cpu, 0x5407);
+}
+
+#[test]
+fn threads_too_short_lived_for_their_own_timer_are_still_sampled() {
+    let _serial = serial();
+    let profiler = Profiler::builder().start().unwrap();
+    let mut used = Duration::ZERO;
+    for _ in 0..80 {
+        used += std::thread::spawn(|| {
+            let start = thread_cpu_time();
+            short_lived_work(Duration::from_millis(4));
+            thread_cpu_time() - start
+        })
+        .join()
+        .unwrap();
+    }
+    let profile = profiler.stop().unwrap();
+    let sampled = total(&profile, 1, "short_lived_work", |_| true);
+    let ratio = sampled as f64 / used.as_nanos() as f64;
+    assert!(
+        (0.7..=1.3).contains(&ratio),
+        "80 threads of 4 ms CPU each: {} ms sampled of {} ms",
+        sampled / 1_000_000,
+        used.as_millis()
+    );
+}
+
 #[test]
 fn wall_mode_sees_sleep_with_its_share_and_state() {
     let _serial = serial();

@@ -93,6 +93,13 @@ impl Recording<'_> {
             handler_nanos as f64 / 1e3 / handled.max(1) as f64,
             finished.sampler_cpu.as_secs_f64() * 1e3
         ));
+        if finished.catch_all > 0 && !self.config.process_timer {
+            comments.push(format!(
+                "{} samples from the process timer, on threads not yet (or never) given a timer \
+                 of their own",
+                finished.catch_all
+            ));
+        }
         if finished.lost > 0 {
             comments.push(format!(
                 "{} samples lost: the sample buffer was full",
@@ -187,6 +194,7 @@ mod tests {
             },
             lost,
             handler_cost: (5, 5_000),
+            catch_all: 2,
             sampler_cpu: Duration::from_millis(3),
         }
     }

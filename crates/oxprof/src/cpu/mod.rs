@@ -27,6 +27,7 @@
 //! ```
 
 mod aggregate;
+mod armed;
 mod assemble;
 mod error;
 mod profiler;

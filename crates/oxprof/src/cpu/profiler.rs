@@ -1,6 +1,6 @@
 //! Starting and stopping a CPU profile, and turning what was sampled into a profile.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use oxprof_profile::Profile;
 
 use super::aggregate::Aggregate;
+use super::armed::ArmedThreads;
 use super::assemble::{clock_comment, Recording};
 use super::error::Error;
 use super::ring::SampleRing;
@@ -236,14 +237,20 @@ impl Profiler {
         let records = (RING_BYTES / record_bytes).clamp(64, 65_536);
         let shared = Arc::new(Shared {
             generation: GENERATION.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
-            process_timer: AtomicBool::new(config.process_timer && config.mode == Mode::Cpu),
+            process_timer: config.mode == Mode::Cpu,
+            armed: ArmedThreads::new(),
+            catch_all: AtomicU64::new(0),
             pid: std::process::id() as i32,
             ring: SampleRing::new(records, config.depth),
             cost: Default::default(),
         });
         let clock = match (config.mode, config.process_timer) {
             (Mode::Wall, _) => Clock::Wall(Default::default()),
-            (Mode::Cpu, false) => Clock::PerThread(Default::default()),
+            (Mode::Cpu, false) => Clock::PerThread {
+                timers: Default::default(),
+                _catch_all: super::timers::ProcessTimer::arm(period)
+                    .map_err(Error::io("arming ITIMER_PROF"))?,
+            },
             (Mode::Cpu, true) => Clock::Process(
                 super::timers::ProcessTimer::arm(period)
                     .map_err(Error::io("arming ITIMER_PROF"))?,
@@ -268,9 +275,6 @@ impl Profiler {
                 return Err(Error::io("listing threads")(e));
             }
         };
-        if fallback.is_some() {
-            shared.process_timer.store(true, Ordering::Release);
-        }
         let clock_comment = clock_comment(&config, fallback.as_ref());
         let (stop, stop_rx) = mpsc::channel();
         let handle = crate::internal_thread::spawn("oxprof-sampler", move || sampler.run(stop_rx));

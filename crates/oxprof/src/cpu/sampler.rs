@@ -22,8 +22,12 @@ const FULL_SCAN_INTERVAL: Duration = Duration::from_millis(250);
 
 /// What triggers samples.
 pub(crate) enum Clock {
-    /// One CPU-time timer per thread.
-    PerThread(BTreeMap<u32, ThreadTimer>),
+    /// One CPU-time timer per thread, and the process timer for threads without one yet.
+    PerThread {
+        timers: BTreeMap<u32, ThreadTimer>,
+        /// Held for its `Drop`, which disarms it.
+        _catch_all: ProcessTimer,
+    },
     /// The process-wide `ITIMER_PROF` timer.
     Process(ProcessTimer),
     /// The sampler signals every thread on a wall clock.
@@ -55,6 +59,8 @@ pub(crate) struct Finished {
     pub(crate) handler_cost: (u64, u64),
     /// CPU time of the sampler thread itself.
     pub(crate) sampler_cpu: Duration,
+    /// Samples taken by the process timer on threads without a timer of their own.
+    pub(crate) catch_all: u64,
 }
 
 /// The sampler's state, moved onto its thread by [`Sampler::spawn`].
@@ -77,7 +83,9 @@ impl Sampler {
         let mut fallback = None;
         for tid in live {
             if let Err(e) = self.arm(tid) {
-                if matches!(&self.clock, Clock::PerThread(timers) if timers.is_empty()) {
+                if matches!(&self.clock, Clock::PerThread { timers, .. } if timers.is_empty()) {
+                    // Disarm the catch-all first: both are the one ITIMER_PROF.
+                    self.clock = Clock::Disarmed;
                     self.clock = Clock::Process(ProcessTimer::arm(self.period)?);
                     fallback = Some(e);
                     break;
@@ -94,11 +102,12 @@ impl Sampler {
     fn arm(&mut self, tid: u32) -> io::Result<()> {
         let value = encode_value(self.shared.generation, ThreadState::Unknown as u8, tid);
         match &mut self.clock {
-            Clock::PerThread(timers) => {
+            Clock::PerThread { timers, .. } => {
                 let first = random_first_expiry(self.period, &mut self.random);
                 match ThreadTimer::arm(tid, self.period, first, value) {
                     Ok(timer) => {
                         timers.insert(tid, timer);
+                        self.shared.armed.set(tid, true);
                         self.stats.threads_sampled += 1;
                     }
                     Err(e) => {
@@ -125,8 +134,9 @@ impl Sampler {
 
     fn forget(&mut self, tid: u32) {
         match &mut self.clock {
-            Clock::PerThread(timers) => {
+            Clock::PerThread { timers, .. } => {
                 timers.remove(&tid);
+                self.shared.armed.set(tid, false);
             }
             Clock::Wall(files) => {
                 files.remove(&tid);
@@ -219,6 +229,10 @@ impl Sampler {
         Finished {
             lost: self.shared.ring.lost(),
             handler_cost: self.shared.cost.totals(),
+            catch_all: self
+                .shared
+                .catch_all
+                .load(std::sync::atomic::Ordering::Relaxed),
             sampler_cpu: thread_cpu_time(),
             aggregate: self.aggregate,
             threads: self.threads,

@@ -13,6 +13,7 @@ use std::io;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::armed::ArmedThreads;
 use super::ring::{SampleMeta, SampleRing};
 use crate::unwind::{unwind_signal_context, Unwound};
 
@@ -20,8 +21,13 @@ use crate::unwind::{unwind_signal_context, Unwound};
 pub(crate) struct Shared {
     /// Signals whose value carries another generation belong to an earlier profile.
     pub(crate) generation: u32,
-    /// Process-wide `setitimer` mode: signals come from the kernel with no value.
-    pub(crate) process_timer: std::sync::atomic::AtomicBool,
+    /// CPU mode: the process-wide `setitimer` is armed, as the catch-all for threads without a
+    /// timer of their own (or as the only timer); its signals come from the kernel, no value.
+    pub(crate) process_timer: bool,
+    /// Threads with a timer of their own: process-timer signals on them are not counted.
+    pub(crate) armed: ArmedThreads,
+    /// Samples taken through the process timer.
+    pub(crate) catch_all: AtomicU64,
     /// This process: queued signals from any other sender are not oxprof's.
     pub(crate) pid: i32,
     pub(crate) ring: SampleRing,
@@ -199,9 +205,15 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
             // tick the sampler missed is one more period of wall time.
             (tid, state, 1 + info.extra_periods.max(0) as u64)
         }
-        libc::SI_KERNEL if shared.process_timer.load(Ordering::Relaxed) => {
+        libc::SI_KERNEL if shared.process_timer => {
             // SAFETY: gettid has no preconditions; one syscall per sample, not per frame.
-            (unsafe { libc::gettid() } as u32, 0, 1)
+            let tid = unsafe { libc::gettid() } as u32;
+            if shared.armed.contains(tid) {
+                // This thread's own timer accounts for its CPU time.
+                return Outcome::Stale;
+            }
+            shared.catch_all.fetch_add(1, Ordering::Relaxed);
+            (tid, 0, 1)
         }
         _ => return Outcome::Foreign,
     };
