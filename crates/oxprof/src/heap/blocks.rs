@@ -150,6 +150,7 @@ impl BlockTable {
 
     /// See [`insert`].
     pub(super) fn insert(&self, ptr: usize, id: BucketId, size: usize) -> bool {
+        debug_assert_ne!(ptr, 0, "address 0 marks empty slots");
         let place = self.place(ptr);
         let shard = &self.shards()[place.shard];
         let entries = self.entries(place.shard);

@@ -19,7 +19,6 @@
 //! probes stay short; whatever does not fit is counted in [`dropped`].
 
 use std::hint::spin_loop;
-use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -525,14 +524,12 @@ impl<T> Drop for Mapped<T> {
 /// budget too small for any table costs one attempt, not one per allocation.
 pub(super) struct Global<T> {
     header: AtomicPtr<T>,
-    _owns: PhantomData<T>,
 }
 
 impl<T: Sync + 'static> Global<T> {
     pub(super) const fn new() -> Self {
         Global {
             header: AtomicPtr::new(ptr::null_mut()),
-            _owns: PhantomData,
         }
     }
 
