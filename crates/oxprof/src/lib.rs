@@ -20,6 +20,7 @@
 compile_error!("oxprof's runtime profilers support Linux only");
 
 pub mod cpu;
+pub mod heap;
 mod internal_thread;
 pub mod labels;
 mod profile_build;

@@ -21,9 +21,9 @@
 
 use std::hint::spin_loop;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
-use super::buckets::{BucketId, Global, Mapped, half_budget, mix, page_size, prev_power_of_two};
+use super::buckets::{half_budget, mix, page_size, prev_power_of_two, BucketId, Global, Mapped};
 
 const SHARDS: usize = 64;
 const MAX_FILTER: usize = 1 << 24;
@@ -378,12 +378,10 @@ mod tests {
             .map(|shard| shard.len.load(Ordering::Relaxed))
             .sum();
         assert_eq!(live, 0);
-        assert!(
-            table
-                .filter()
-                .iter()
-                .all(|count| count.load(Ordering::Relaxed) == 0)
-        );
+        assert!(table
+            .filter()
+            .iter()
+            .all(|count| count.load(Ordering::Relaxed) == 0));
     }
 
     #[test]

@@ -453,7 +453,11 @@ pub(super) fn prev_power_of_two(n: usize) -> usize {
 pub(super) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if size > 0 { size as usize } else { 4096 }
+    if size > 0 {
+        size as usize
+    } else {
+        4096
+    }
 }
 
 /// An anonymous private mapping of `len` zeroed bytes whose first bytes hold a `T`; `T` lays

@@ -1,0 +1,116 @@
+//! The `heap` and `allocs` profiles: Go's four sample types over the sampled buckets,
+//! unsampled as Go does, with a numeric `bytes` label per bucket and the allocator's own frames
+//! cut off the leaf end of every stack.
+
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use oxprof_profile::{Label, Profile, ValueType};
+
+use super::{buckets, counters, sampling};
+use crate::profile_build::{BuildOptions, Frame, StackProfile};
+
+/// Frames of the allocation machinery between the allocating code and the sampler. A sample's
+/// stack is cut at the outermost of them, so each allocation is charged to its caller, as Go
+/// charges `make` and `new` to the function that called them.
+const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|__rust_(alloc|alloc_zeroed|realloc|dealloc).*|__rdl_.*|__rg_.*|<?alloc::alloc::.*|<?std::alloc::.*|<std::alloc::System as .*)$";
+
+/// The heap profile: what is allocated now and what was allocated since the program started,
+/// by stack; `inuse_space` is the default sample type.
+///
+/// Fails when [`Profiled`](super::Profiled) is not the global allocator.
+///
+/// ```no_run
+/// oxprof::heap::profile()?.write_to(std::fs::File::create("heap.pprof")?)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn profile() -> io::Result<Profile> {
+    build("inuse_space")
+}
+
+/// The same samples as [`profile`], with `alloc_space` as the default sample type (Go's
+/// `allocs` profile).
+///
+/// ```no_run
+/// let allocs = oxprof::heap::allocs_profile()?;
+/// assert_eq!(allocs.default_sample_type, "alloc_space");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn allocs_profile() -> io::Result<Profile> {
+    build("alloc_space")
+}
+
+/// Writes [`allocs_profile`] to `w` as gzipped `profile.proto`.
+///
+/// ```no_run
+/// oxprof::heap::write_allocs(std::fs::File::create("allocs.pprof")?)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_allocs(w: impl Write) -> io::Result<()> {
+    allocs_profile()?.write_to(w)
+}
+
+fn build(default_sample_type: &str) -> io::Result<Profile> {
+    if counters::process().allocs == 0 {
+        return Err(io::Error::other(
+            "oxprof::heap::Profiled is not the global allocator: no allocation was recorded",
+        ));
+    }
+    let rate = sampling::rate();
+    let mut stacks = StackProfile::new(
+        vec![
+            ValueType::new("alloc_objects", "count"),
+            ValueType::new("alloc_space", "bytes"),
+            ValueType::new("inuse_objects", "count"),
+            ValueType::new("inuse_space", "bytes"),
+        ],
+        ValueType::new("space", "bytes"),
+        rate as i64,
+    );
+    let mut frames = Vec::new();
+    for bucket in buckets::snapshot() {
+        let (alloc_objects, alloc_space) =
+            sampling::unsample(bucket.allocs, bucket.alloc_bytes, rate);
+        let (inuse_objects, inuse_space) = sampling::unsample(
+            bucket.allocs.saturating_sub(bucket.frees),
+            bucket.alloc_bytes.saturating_sub(bucket.free_bytes),
+            rate,
+        );
+        if alloc_objects == 0 && inuse_objects == 0 {
+            continue;
+        }
+        frames.clear();
+        frames.extend(bucket.frames.iter().map(|&a| Frame::Address(a)));
+        stacks.add(
+            &frames,
+            &[alloc_objects, alloc_space, inuse_objects, inuse_space],
+            vec![Label::num("bytes", bucket.size as i64, "bytes")],
+        );
+    }
+    let dropped = buckets::dropped();
+    let mut comments = vec![format!(
+        "oxprof heap profile: one sample per {rate} bytes allocated on average; profiler tables \
+         {} KiB",
+        buckets::memory_used() / 1024
+    )];
+    if dropped.buckets + dropped.blocks > 0 {
+        comments.push(format!(
+            "over the memory budget: {} sampled allocations without a bucket, {} sampled blocks \
+             untracked (their frees are not seen)",
+            dropped.buckets, dropped.blocks
+        ));
+    }
+    let mut profile = stacks.build(&BuildOptions {
+        time_nanos: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0),
+        duration_nanos: 0,
+        comments,
+        symbolize: true,
+    });
+    let allocator = regex::Regex::new(ALLOCATOR_FRAMES).expect("a valid pattern");
+    profile.prune(&allocator, None);
+    profile.default_sample_type = default_sample_type.to_owned();
+    Ok(profile)
+}

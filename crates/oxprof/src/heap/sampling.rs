@@ -1,0 +1,135 @@
+//! When to sample: Go's `MemProfileRate` scheme. Each thread counts down a byte budget drawn
+//! from an exponential distribution with mean `rate`; the allocation that takes it below zero
+//! is sampled. Sampling by bytes, not by allocations, makes large blocks proportionally likely,
+//! and the exponential draw makes every byte equally likely, so `1/(1−e^(−size/rate))` undoes
+//! it exactly.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Go's default: one sample per 512 KiB allocated, on average.
+pub(crate) const DEFAULT_RATE: usize = 512 * 1024;
+/// How far a thread counts down while sampling is off before it looks at the rate again, so
+/// turning sampling on takes effect without touching the fast path.
+const OFF_RECHECK: i64 = 1 << 20;
+
+static RATE: AtomicUsize = AtomicUsize::new(DEFAULT_RATE);
+
+thread_local! {
+    /// Bytes left before this thread's next sample. Starts at 0 so a thread's first
+    /// allocation draws its first budget.
+    static COUNTDOWN: Cell<i64> = const { Cell::new(0) };
+    static RANDOM: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Sets the mean bytes between samples: 1 samples every allocation, 0 turns sampling off.
+pub(crate) fn set_rate(bytes: usize) {
+    RATE.store(bytes, Ordering::Relaxed);
+}
+
+/// The mean bytes between samples (0: off).
+pub(crate) fn rate() -> usize {
+    RATE.load(Ordering::Relaxed)
+}
+
+/// Takes `size` bytes off this thread's budget; true when this allocation is to be sampled.
+/// The common case is one thread-local subtraction and compare.
+#[inline]
+pub(crate) fn should_sample(size: usize) -> bool {
+    COUNTDOWN
+        .try_with(|c| {
+            let left = c.get() - size as i64;
+            c.set(left);
+            left < 0
+        })
+        .unwrap_or(false)
+        && redraw()
+}
+
+/// Draws the next budget; returns whether the allocation that ran the budget out is sampled
+/// (not when sampling is off).
+#[cold]
+fn redraw() -> bool {
+    let rate = rate();
+    let next = match rate {
+        0 => OFF_RECHECK,
+        1 => 0,
+        _ => exponential(rate as f64),
+    };
+    let _ = COUNTDOWN.try_with(|c| c.set(next));
+    rate != 0
+}
+
+/// An exponentially distributed byte count with the given mean.
+fn exponential(mean: f64) -> i64 {
+    let u = next_random();
+    // Uniform in (0, 1]: 53 random bits, never zero, so the logarithm is finite.
+    let uniform = ((u >> 11) + 1) as f64 / (1u64 << 53) as f64;
+    (-uniform.ln() * mean).min(i64::MAX as f64 / 2.0) as i64
+}
+
+fn next_random() -> u64 {
+    RANDOM
+        .try_with(|r| {
+            let mut x = r.get();
+            if x == 0 {
+                // Seeded per thread from this thread's TLS address and the clock.
+                x = (r as *const Cell<u64> as u64) ^ clock_nanos() | 1;
+            }
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            r.set(x);
+            x
+        })
+        .unwrap_or(0x9e37_79b9_7f4a_7c15)
+}
+
+fn clock_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000) ^ ts.tv_nsec as u64
+}
+
+/// Go's unsampling of a bucket: `count` samples of `size` bytes in all stand for
+/// `count/(1−e^(−avg/rate))` allocations and as many times their bytes.
+pub(crate) fn unsample(count: u64, bytes: u64, rate: usize) -> (i64, i64) {
+    if count == 0 || bytes == 0 {
+        return (0, 0);
+    }
+    if rate <= 1 {
+        return (count as i64, bytes as i64);
+    }
+    let average = bytes as f64 / count as f64;
+    let scale = 1.0 / (1.0 - (-average / rate as f64).exp());
+    ((count as f64 * scale) as i64, (bytes as f64 * scale) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_average_the_rate() {
+        let n = 200_000;
+        let mean = (0..n).map(|_| exponential(4096.0) as f64).sum::<f64>() / n as f64;
+        assert!((mean / 4096.0 - 1.0).abs() < 0.02, "mean {mean}");
+    }
+
+    #[test]
+    fn unsampling_matches_gos_formula() {
+        // One sampled 512 KiB block at the default rate: scale 1/(1−e^−1) ≈ 1.582.
+        let (n, b) = unsample(1, 512 * 1024, DEFAULT_RATE);
+        assert_eq!(n, 1);
+        assert_eq!(b, (512.0 * 1024.0 / (1.0 - (-1f64).exp())) as i64);
+        // Small blocks stand for many: 100 samples of 64 B ≈ 100 × 8192.
+        let (n, _) = unsample(100, 6400, DEFAULT_RATE);
+        assert!((n as f64 / (100.0 * 8192.0) - 1.0).abs() < 0.001, "{n}");
+        assert_eq!(unsample(3, 300, 1), (3, 300));
+        assert_eq!(unsample(0, 0, DEFAULT_RATE), (0, 0));
+    }
+}

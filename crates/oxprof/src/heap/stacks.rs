@@ -1,0 +1,99 @@
+//! The sampled path: the stack of a sampled allocation, its bucket, and the block kept until it
+//! is freed. Runs inside the allocator (re-entrancy is excluded by the caller), so it allocates
+//! nothing: buckets and blocks live in fixed, `mmap`ed tables.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use super::{blocks, buckets};
+use crate::unwind::{unwind_current_thread, UnwindSession};
+
+/// Frames kept per sampled stack, leaf first.
+pub(crate) const MAX_FRAMES: usize = 64;
+
+const NO_SESSION: u8 = 0;
+const STARTING: u8 = 1;
+const READY: u8 = 2;
+const FAILED: u8 = 3;
+
+static UNWINDING: AtomicU8 = AtomicU8::new(NO_SESSION);
+
+/// Makes sure the unwinder's module snapshot exists and its watcher runs, for as long as the
+/// process lives: heap samples can come at any time. Started by the first sampled allocation
+/// (its own allocations pass through unsampled); until it is ready, samples keep their frames
+/// empty rather than wait.
+fn ensure_unwinding() -> bool {
+    match UNWINDING.compare_exchange(NO_SESSION, STARTING, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            register_fork_handlers();
+            let ready = match UnwindSession::acquire() {
+                Ok(session) => {
+                    std::mem::forget(session);
+                    READY
+                }
+                Err(_) => FAILED,
+            };
+            UNWINDING.store(ready, Ordering::Release);
+            ready == READY
+        }
+        Err(state) => state == READY,
+    }
+}
+
+thread_local! {
+    /// Whether this thread already had the memory map re-read for its stack.
+    static STACK_LOOKED_UP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// This thread's stack, leaf first. A thread born since the unwinder last read the memory map
+/// has a stack it does not know yet: the first time that happens, the map is re-read on the
+/// spot (we are not in a signal handler, and our own allocations pass through unsampled), so
+/// even a thread that lives a few milliseconds gets its stacks.
+fn capture(frames: &mut [u64]) -> usize {
+    let len = unwind_current_thread(frames).len;
+    if len > 0
+        || STACK_LOOKED_UP
+            .try_with(|s| s.replace(true))
+            .unwrap_or(true)
+    {
+        return len;
+    }
+    crate::unwind::refresh_memory_map();
+    unwind_current_thread(frames).len
+}
+
+/// Records a sampled allocation of `size` bytes at `ptr`.
+pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
+    let mut frames = [0u64; MAX_FRAMES];
+    let len = if ensure_unwinding() {
+        capture(&mut frames)
+    } else {
+        0
+    };
+    let Some(id) = buckets::intern(&frames[..len], size) else {
+        return;
+    };
+    buckets::record_alloc(id, size);
+    blocks::insert(ptr, id, size);
+}
+
+/// Accounts the free of the block at `ptr` if it was sampled. Almost every block was not; that
+/// answer costs one load.
+#[inline]
+pub(crate) fn on_free(ptr: usize) {
+    if let Some((id, size)) = blocks::remove(ptr) {
+        buckets::record_free(id, size);
+    }
+}
+
+/// A child forked while another thread holds a block-table shard lock would inherit it held:
+/// every shard lock is taken before `fork` and released after, in parent and child.
+fn register_fork_handlers() {
+    extern "C" fn prepare() {
+        blocks::before_fork();
+    }
+    extern "C" fn release() {
+        blocks::after_fork();
+    }
+    // SAFETY: the handlers are plain functions that only take and release the shard locks.
+    unsafe { libc::pthread_atfork(Some(prepare), Some(release), Some(release)) };
+}
