@@ -728,3 +728,37 @@ mod tests {
         assert!(memory_used() <= 2 * half_budget());
     }
 }
+
+#[cfg(test)]
+mod allocation_tests {
+    use super::super::blocks::{self, BlockTable};
+    use super::*;
+    use crate::unwind::tests::alloc_counter::count_allocations;
+
+    /// The allocator wrapper calls all of these from inside `GlobalAlloc`.
+    #[test]
+    fn the_allocator_path_never_allocates() {
+        let frames: Vec<u64> = (0..64).map(|frame| 0x50_0000 + frame).collect();
+        let ((), allocations) = count_allocations(|| {
+            // Fresh tables, as on the first sampled allocation.
+            let buckets = BucketTable::create(1 << 20).unwrap();
+            let live = BlockTable::create(1 << 20).unwrap();
+            for size in [16, 32, 16] {
+                let id = buckets.intern(&frames, size).unwrap();
+                buckets.record_alloc(id, size);
+                assert!(live.insert(0x1000 * size, id, size));
+                let (id, size) = live.remove(0x1000 * size).unwrap();
+                buckets.record_free(id, size);
+                assert!(live.remove(0x1000 * size + 16).is_none());
+            }
+            // The process-wide ones, whether or not this is their first use.
+            let id = intern(&frames, 8).unwrap();
+            record_alloc(id, 8);
+            assert!(blocks::insert(0x2000, id, 8));
+            assert_eq!(blocks::remove(0x2000), Some((id, 8)));
+            record_free(id, 8);
+            let _ = (dropped(), memory_used());
+        });
+        assert_eq!(allocations, 0);
+    }
+}

@@ -34,7 +34,7 @@ mod walk;
 mod watcher;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use registers::StartRegisters;
 
