@@ -25,8 +25,16 @@ static IN_USE: AtomicBool = AtomicBool::new(false);
 static GENERATION: AtomicU32 = AtomicU32::new(0);
 
 /// The synthetic frame at the root of stacks cut at the configured depth.
+///
+/// ```
+/// assert_eq!(oxprof::cpu::TRUNCATED_FRAME, "oxprof::truncated");
+/// ```
 pub const TRUNCATED_FRAME: &str = "oxprof::truncated";
 /// The synthetic frame of the sample that counts samples the profiler could not keep.
+///
+/// ```
+/// assert_eq!(oxprof::cpu::LOST_SAMPLES_FRAME, "oxprof::lost_samples");
+/// ```
 pub const LOST_SAMPLES_FRAME: &str = "oxprof::lost_samples";
 
 /// Memory the sample ring may use; at the default depth that is about 2,000 samples, 20 s of

@@ -15,6 +15,14 @@ use crate::profile_build::{BuildOptions, Frame, StackProfile};
 /// charges `make` and `new` to the function that called them.
 const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|__rust_(alloc|alloc_zeroed|realloc|dealloc).*|__rdl_.*|__rg_.*|<?alloc::alloc::.*|<?std::alloc::.*|<std::alloc::System as .*)$";
 
+/// The synthetic frame of samples whose stack could not be taken: the few allocations sampled
+/// while the unwinder was starting, at the process's first sample.
+///
+/// ```
+/// assert_eq!(oxprof::heap::STACK_UNAVAILABLE_FRAME, "oxprof::stack_unavailable");
+/// ```
+pub const STACK_UNAVAILABLE_FRAME: &str = "oxprof::stack_unavailable";
+
 /// The heap profile: what is allocated now and what was allocated since the program started,
 /// by stack; `inuse_space` is the default sample type.
 ///
@@ -25,7 +33,7 @@ const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|__rust_(alloc|all
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn profile() -> io::Result<Profile> {
-    build("inuse_space")
+    build("inuse_space", Values::Unsampled)
 }
 
 /// The same samples as [`profile`], with `alloc_space` as the default sample type (Go's
@@ -37,7 +45,7 @@ pub fn profile() -> io::Result<Profile> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn allocs_profile() -> io::Result<Profile> {
-    build("alloc_space")
+    build("alloc_space", Values::Unsampled)
 }
 
 /// Writes [`allocs_profile`] to `w` as gzipped `profile.proto`.
@@ -50,7 +58,16 @@ pub fn write_allocs(w: impl Write) -> io::Result<()> {
     allocs_profile()?.write_to(w)
 }
 
-fn build(default_sample_type: &str) -> io::Result<Profile> {
+/// What a profile's sample values count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Values {
+    /// Estimates for all allocations, as `profile.proto` carries them.
+    Unsampled,
+    /// The sampled allocations themselves, as Go's `debug=1` text prints them.
+    Sampled,
+}
+
+pub(super) fn build(default_sample_type: &str, values: Values) -> io::Result<Profile> {
     if counters::process().allocs == 0 {
         return Err(io::Error::other(
             "oxprof::heap::Profiled is not the global allocator: no allocation was recorded",
@@ -67,20 +84,26 @@ fn build(default_sample_type: &str) -> io::Result<Profile> {
         ValueType::new("space", "bytes"),
         rate as i64,
     );
+    let scale = |count: u64, bytes: u64| match values {
+        Values::Unsampled => sampling::unsample(count, bytes, rate),
+        Values::Sampled => (count as i64, bytes as i64),
+    };
     let mut frames = Vec::new();
     for bucket in buckets::snapshot() {
-        let (alloc_objects, alloc_space) =
-            sampling::unsample(bucket.allocs, bucket.alloc_bytes, rate);
-        let (inuse_objects, inuse_space) = sampling::unsample(
+        let (alloc_objects, alloc_space) = scale(bucket.allocs, bucket.alloc_bytes);
+        let (inuse_objects, inuse_space) = scale(
             bucket.allocs.saturating_sub(bucket.frees),
             bucket.alloc_bytes.saturating_sub(bucket.free_bytes),
-            rate,
         );
         if alloc_objects == 0 && inuse_objects == 0 {
             continue;
         }
         frames.clear();
         frames.extend(bucket.frames.iter().map(|&a| Frame::Address(a)));
+        if frames.is_empty() {
+            // Sampled before the unwinder was ready (the process's first sample starts it).
+            frames.push(Frame::Synthetic(STACK_UNAVAILABLE_FRAME));
+        }
         stacks.add(
             &frames,
             &[alloc_objects, alloc_space, inuse_objects, inuse_space],
