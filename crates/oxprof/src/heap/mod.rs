@@ -32,8 +32,8 @@ mod text;
 
 pub use allocator::Profiled;
 pub use counters::Counts;
-pub use text::write_text;
 pub use report::{allocs_profile, profile, write_allocs, STACK_UNAVAILABLE_FRAME};
+pub use text::write_text;
 
 /// Sets the mean number of bytes between sampled allocations, Go's `runtime.MemProfileRate`:
 /// 512 KiB by default, 1 samples every allocation, 0 turns sampling off. Exact counting is not
