@@ -25,6 +25,8 @@ pub const MODES: &[&str] = if cfg!(feature = "oxprof") {
 pub struct Recorded {
     /// Allocations the profiler counted over the run (oxprof's exact counters).
     pub allocs: u64,
+    /// Bytes those allocations asked for.
+    pub bytes: u64,
     /// Stack samples (buckets) in the profile built afterwards.
     pub samples: usize,
     /// Time to build that profile, symbolization included.
@@ -40,7 +42,7 @@ pub struct Session {
     #[cfg(feature = "dhat")]
     _dhat: dhat::Profiler,
     #[cfg(feature = "oxprof")]
-    allocs_before: u64,
+    before: oxprof::heap::Counts,
 }
 
 impl Session {
@@ -53,7 +55,7 @@ impl Session {
         {
             oxprof::heap::set_sample_rate(if mode == "counting" { 0 } else { 512 * 1024 });
             Ok(Session {
-                allocs_before: oxprof::heap::stats().process.allocs,
+                before: oxprof::heap::stats().process,
             })
         }
         #[cfg(feature = "dhat")]
@@ -72,12 +74,13 @@ impl Session {
     pub fn finish(self) -> Result<Recorded, String> {
         #[cfg(feature = "oxprof")]
         {
-            let allocs = oxprof::heap::stats().process.allocs - self.allocs_before;
+            let now = oxprof::heap::stats().process;
             let started = std::time::Instant::now();
             let profile = oxprof::heap::profile().map_err(|e| format!("heap profile: {e}"))?;
             let build = started.elapsed();
             Ok(Recorded {
-                allocs,
+                allocs: now.allocs - self.before.allocs,
+                bytes: now.allocated_bytes - self.before.allocated_bytes,
                 samples: profile.sample.len(),
                 build,
                 memory: oxprof::heap::profiler_memory(),

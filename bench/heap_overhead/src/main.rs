@@ -71,12 +71,13 @@ fn run(mode: &str, workload: &str, iterations: Option<&&str>) -> Result<(), Stri
     println!(
         "mode={mode} workload={workload:?} iterations={iterations} wall_s={:.4} cpu_s={:.4} \
          others_cpu_s={:.2} rss_start_kib={rss_start_kib} rss_run_kib={rss_run_kib} \
-         rss_end_kib={rss_end_kib} allocs={} samples={} dropped={} build_s={:.4} profiler_kib={} \
+         rss_end_kib={rss_end_kib} allocs={} bytes={} samples={} dropped={} build_s={:.4} profiler_kib={} \
          checksum={checksum:016x}",
         wall.as_secs_f64(),
         cpu.as_secs_f64(),
         others_cpu.as_secs_f64(),
         recorded.allocs,
+        recorded.bytes,
         recorded.samples,
         recorded.dropped,
         recorded.build.as_secs_f64(),

@@ -72,10 +72,10 @@ pub fn summarize(file: &str) -> Result<(), String> {
     println!(
         "| workload | allocator | runs | iterations | wall s, median (min–max) | wall vs System \
          (paired, IQR) | CPU s, median (min–max) | CPU vs System (paired, IQR) | CPU ns per \
-         allocation | others' CPU s | peak RSS Δ vs System | allocations counted | heap profile samples | \
+         allocation | allocated GB/s | others' CPU s | peak RSS Δ vs System | allocations counted | heap profile samples | \
          profile build s | profiler tables |"
     );
-    println!("|---|---|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for g in &groups {
         let base = groups
             .iter()
@@ -85,6 +85,12 @@ pub fn summarize(file: &str) -> Result<(), String> {
             .iter()
             .filter(|o| o.workload == g.workload && o.mode == "counting")
             .map(|o| o.median(|l| l.per_iteration("allocs")))
+            .next()
+            .unwrap_or(f64::NAN);
+        let bytes_per_iteration = groups
+            .iter()
+            .filter(|o| o.workload == g.workload && o.mode == "counting")
+            .map(|o| o.median(|l| l.per_iteration("bytes")))
             .next()
             .unwrap_or(f64::NAN);
         let is_oxprof = g.mode == "oxprof" || g.mode == "counting";
@@ -110,7 +116,7 @@ pub fn summarize(file: &str) -> Result<(), String> {
             _ => format!("({})", mib(rss).trim_start_matches('+')),
         };
         println!(
-            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {:.1} | {:.2} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {:.1} | {:.1} | {:.2} | {} | {} | {} | {} | {} |",
             g.workload,
             g.mode,
             g.runs.len(),
@@ -120,6 +126,7 @@ pub fn summarize(file: &str) -> Result<(), String> {
             spread(&g.values(|l| l.num("cpu_s"))),
             versus("cpu_s"),
             g.median(|l| l.per_iteration("cpu_s")) * 1e9 / allocs_per_iteration,
+            bytes_per_iteration / g.median(|l| l.per_iteration("wall_s")) / 1e9,
             g.median(|l| l.num("others_cpu_s")),
             rss,
             if is_oxprof {
@@ -156,7 +163,8 @@ pub fn summarize(file: &str) -> Result<(), String> {
         "Costs compare time per iteration with the system allocator's: the median against its \
          median, and in parentheses the median and interquartile range of each round's ratio to \
          that round's system run. CPU ns per allocation divides CPU time by the allocations \
-         oxprof counted for the same work. Peak RSS Δ is VmHWM growth over the run, less the \
+         oxprof counted for the same work; allocated GB/s, the bytes it counted over wall time (the sampler's load at 512 KiB \
+         per sample). Peak RSS Δ is VmHWM growth over the run, less the \
          system allocator's growth (shown in parentheses on its row)."
     );
     Ok(())
