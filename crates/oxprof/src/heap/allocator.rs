@@ -24,10 +24,11 @@ thread_local! {
 ///
 /// Around another allocator, such as mimalloc:
 ///
-/// ```ignore
+/// ```
 /// #[global_allocator]
 /// static ALLOC: oxprof::heap::Profiled<mimalloc::MiMalloc> =
 ///     oxprof::heap::Profiled::new(mimalloc::MiMalloc);
+/// # fn main() {}
 /// ```
 #[derive(Debug, Default)]
 pub struct Profiled<A = System> {
