@@ -116,13 +116,23 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Profiled<A> {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // The old block's record goes first: once the inner allocator moves the block, another
+        // thread may be handed the old address and sample it.
+        let record = stacks::take(ptr as usize);
         // SAFETY: forwarded from the caller.
         let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            // As Go and pprof see it: the old block is freed and a new one allocated.
-            before_free(ptr, layout.size());
-            after_alloc(new, new_size);
+        if new.is_null() {
+            if let Some(record) = record {
+                stacks::restore(ptr as usize, record);
+            }
+            return new;
         }
+        // As Go and pprof see it: the old block is freed and a new one allocated.
+        counters::on_free(layout.size());
+        if let Some(record) = record {
+            stacks::freed(record);
+        }
+        after_alloc(new, new_size);
         new
     }
 }

@@ -119,6 +119,7 @@ thread_local! {
     static MY_SLOT: Cell<u32> = const { Cell::new(UNASSIGNED) };
 }
 
+#[inline(always)]
 fn add(counter: &AtomicU64, n: u64, shared: bool) {
     if shared {
         counter.fetch_add(n, Ordering::Relaxed);
@@ -131,6 +132,7 @@ fn add(counter: &AtomicU64, n: u64, shared: bool) {
 }
 
 /// The calling thread's slot, assigned on first use.
+#[inline(always)]
 fn my_slot() -> (&'static Slot, bool) {
     let index = MY_SLOT.try_with(Cell::get).unwrap_or(NO_SLOT);
     match index {

@@ -20,6 +20,8 @@ thread_local! {
     /// allocation draws its first budget.
     static COUNTDOWN: Cell<i64> = const { Cell::new(0) };
     static RANDOM: Cell<u64> = const { Cell::new(0) };
+    /// Whether this thread has drawn its first budget yet.
+    static DRAWN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Sets the mean bytes between samples: 1 samples every allocation, 0 turns sampling off.
@@ -43,21 +45,35 @@ pub(crate) fn should_sample(size: usize) -> bool {
             left < 0
         })
         .unwrap_or(false)
-        && redraw()
+        && redraw(size)
 }
 
-/// Draws the next budget; returns whether the allocation that ran the budget out is sampled
-/// (not when sampling is off).
+/// Runs when the budget ran out: draws the next one and says whether the allocation of `size`
+/// bytes that ran it out is sampled. A thread's first allocation only draws its first budget
+/// (sampling it unconditionally would bias every thread's first block), and nothing is sampled
+/// while sampling is off.
 #[cold]
-fn redraw() -> bool {
+fn redraw(size: usize) -> bool {
     let rate = rate();
-    let next = match rate {
-        0 => OFF_RECHECK,
+    let first = !DRAWN.try_with(|d| d.replace(true)).unwrap_or(true);
+    let draw = || match rate {
         1 => 0,
         _ => exponential(rate as f64),
     };
+    if rate == 0 {
+        let _ = COUNTDOWN.try_with(|c| c.set(OFF_RECHECK));
+        return false;
+    }
+    if first {
+        let left = draw() - size as i64;
+        let _ = COUNTDOWN.try_with(|c| c.set(left));
+        if left >= 0 {
+            return false;
+        }
+    }
+    let next = draw();
     let _ = COUNTDOWN.try_with(|c| c.set(next));
-    rate != 0
+    true
 }
 
 /// An exponentially distributed byte count with the given mean.

@@ -35,7 +35,7 @@ fn ensure_unwinding() -> bool {
             UNWINDING.store(ready, Ordering::Release);
             ready == READY
         }
-        Err(state) => state == READY,
+        Err(_) => wait_for_unwinding(),
     }
 }
 
@@ -61,6 +61,21 @@ fn capture(frames: &mut [u64]) -> usize {
     unwind_current_thread(frames).len
 }
 
+/// Another thread is starting the unwinder: wait for it, but boundedly. It may need a lock this
+/// thread holds (the loader's, say, if this allocation comes from inside `dlopen`), so after a
+/// while the sample goes without its stack rather than risk a deadlock.
+#[cold]
+fn wait_for_unwinding() -> bool {
+    for _ in 0..20_000 {
+        match UNWINDING.load(Ordering::Acquire) {
+            READY => return true,
+            STARTING => std::thread::yield_now(),
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Records a sampled allocation of `size` bytes at `ptr`.
 pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
     let mut frames = [0u64; MAX_FRAMES];
@@ -74,6 +89,24 @@ pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
     };
     buckets::record_alloc(id, size);
     blocks::insert(ptr, id, size);
+}
+
+/// Forgets the sampled record of the block at `ptr`, if any, without accounting a free: for
+/// `realloc`, which must let go of the address before the inner allocator can hand it out
+/// again.
+#[inline]
+pub(crate) fn take(ptr: usize) -> Option<(buckets::BucketId, usize)> {
+    blocks::remove(ptr)
+}
+
+/// Puts back a record [`take`] removed, when the `realloc` it was taken for failed.
+pub(crate) fn restore(ptr: usize, (id, size): (buckets::BucketId, usize)) {
+    blocks::insert(ptr, id, size);
+}
+
+/// Accounts the free of a sampled block whose record [`take`] removed.
+pub(crate) fn freed(record: (buckets::BucketId, usize)) {
+    buckets::record_free(record.0, record.1);
 }
 
 /// Accounts the free of the block at `ptr` if it was sampled. Almost every block was not; that
