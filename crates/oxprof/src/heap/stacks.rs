@@ -24,7 +24,6 @@ static UNWINDING: AtomicU8 = AtomicU8::new(NO_SESSION);
 fn ensure_unwinding() -> bool {
     match UNWINDING.compare_exchange(NO_SESSION, STARTING, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
-            register_fork_handlers();
             let ready = match UnwindSession::acquire() {
                 Ok(session) => {
                     std::mem::forget(session);
@@ -78,6 +77,8 @@ fn wait_for_unwinding() -> bool {
 
 /// Records a sampled allocation of `size` bytes at `ptr`.
 pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
+    static FORK_HANDLERS: std::sync::Once = std::sync::Once::new();
+    FORK_HANDLERS.call_once(register_fork_handlers);
     let mut frames = [0u64; MAX_FRAMES];
     let len = if ensure_unwinding() {
         capture(&mut frames)
@@ -119,14 +120,21 @@ pub(crate) fn on_free(ptr: usize) {
 }
 
 /// A child forked while another thread holds a block-table shard lock would inherit it held:
-/// every shard lock is taken before `fork` and released after, in parent and child.
+/// every shard lock is taken before `fork` and released after, in parent and child. A child
+/// forked while another thread was starting the unwinder would wait for a thread it does not
+/// have: it goes without stacks instead.
 fn register_fork_handlers() {
     extern "C" fn prepare() {
         blocks::before_fork();
     }
-    extern "C" fn release() {
+    extern "C" fn parent() {
         blocks::after_fork();
     }
-    // SAFETY: the handlers are plain functions that only take and release the shard locks.
-    unsafe { libc::pthread_atfork(Some(prepare), Some(release), Some(release)) };
+    extern "C" fn child() {
+        blocks::after_fork();
+        let _ = UNWINDING.compare_exchange(STARTING, FAILED, Ordering::AcqRel, Ordering::Acquire);
+    }
+    // SAFETY: the handlers are plain functions that only take and release the shard locks and
+    // update an atomic.
+    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
 }
