@@ -8,7 +8,7 @@ use super::{counters, sampling, stacks};
 
 thread_local! {
     /// Set while this thread is inside the profiler's own bookkeeping: allocations made there
-    /// are counted but never sampled, so the sampled path cannot recurse.
+    /// are neither counted nor sampled, so the sampled path cannot recurse.
     static BUSY: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -69,9 +69,17 @@ fn as_profiler<R>(f: impl FnOnce() -> R) -> Option<R> {
     Some(result)
 }
 
+/// Whether this thread is inside the profiler's own bookkeeping. Its allocations there are
+/// neither counted nor sampled: [`measure`](super::measure) reports the program's allocations,
+/// not the profiler's.
+#[inline]
+fn busy() -> bool {
+    BUSY.try_with(Cell::get).unwrap_or(true)
+}
+
 #[inline]
 fn after_alloc(ptr: *mut u8, size: usize) {
-    if ptr.is_null() {
+    if ptr.is_null() || busy() {
         return;
     }
     counters::on_alloc(size);
@@ -82,7 +90,9 @@ fn after_alloc(ptr: *mut u8, size: usize) {
 
 #[inline]
 fn before_free(ptr: *mut u8, size: usize) {
-    counters::on_free(size);
+    if !busy() {
+        counters::on_free(size);
+    }
     stacks::on_free(ptr as usize);
 }
 
@@ -128,7 +138,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Profiled<A> {
             return new;
         }
         // As Go and pprof see it: the old block is freed and a new one allocated.
-        counters::on_free(layout.size());
+        if !busy() {
+            counters::on_free(layout.size());
+        }
         if let Some(record) = record {
             stacks::freed(record);
         }
