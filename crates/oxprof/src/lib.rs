@@ -19,11 +19,13 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("oxprof's runtime profilers support Linux only");
 
+mod clock;
 pub mod cpu;
 pub mod heap;
 mod internal_thread;
 pub mod labels;
 mod profile_build;
+mod random;
 mod unwind;
 
 pub use oxprof_profile::Profile;

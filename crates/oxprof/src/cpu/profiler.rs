@@ -16,7 +16,7 @@ use super::ring::SampleRing;
 use super::sampler::{Clock, Finished, Sampler, Stats};
 use super::signal::{self, Shared};
 use super::threads::ThreadSet;
-use super::timers::Xorshift;
+use crate::random::Xorshift;
 use crate::unwind::UnwindSession;
 
 /// Set while a profile runs: one per process, as in Go.

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use super::aggregate::Aggregate;
 use super::signal::{self, encode_value, Shared};
 use super::threads::{StatFile, ThreadSet, ThreadState};
-use super::timers::{random_first_expiry, ProcessTimer, ThreadTimer, Xorshift};
+use super::timers::{random_first_expiry, ProcessTimer, ThreadTimer};
+use crate::random::Xorshift;
 
 /// How often the thread count is checked and the ring drained, when no wall-clock tick comes
 /// sooner: a new thread gets its timer within this long.
@@ -233,23 +234,12 @@ impl Sampler {
                 .shared
                 .catch_all
                 .load(std::sync::atomic::Ordering::Relaxed),
-            sampler_cpu: thread_cpu_time(),
+            sampler_cpu: crate::clock::thread_cpu_time(),
             aggregate: self.aggregate,
             threads: self.threads,
             stats: self.stats,
         }
     }
-}
-
-/// CPU time the calling thread has used.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Sends `SIGPROF` with `value` to thread `tid` of process `pid` (`rt_tgsigqueueinfo`), so the

@@ -217,7 +217,7 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
         }
         _ => return Outcome::Foreign,
     };
-    let started = monotonic_nanos();
+    let started = crate::clock::monotonic_nanos();
     let Some(mut claim) = shared.ring.claim() else {
         return Outcome::Sampled;
     };
@@ -229,7 +229,9 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
         label_id: crate::labels::current_id(),
     };
     claim.commit(meta, weight, len, truncated);
-    shared.cost.add(monotonic_nanos().saturating_sub(started));
+    shared
+        .cost
+        .add(crate::clock::monotonic_nanos().saturating_sub(started));
     Outcome::Sampled
 }
 
@@ -254,16 +256,4 @@ impl HandlerCost {
             self.nanos.load(Ordering::Relaxed),
         )
     }
-}
-
-/// `CLOCK_MONOTONIC` in nanoseconds: answered by the vDSO without a system call, and
-/// async-signal-safe. The handler never blocks, so its wall time is its CPU time.
-fn monotonic_nanos() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }

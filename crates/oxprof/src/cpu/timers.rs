@@ -106,33 +106,12 @@ fn timespec(d: Duration) -> libc::timespec {
 
 /// A uniformly distributed first expiry in (0, period], so one tenth of a period of CPU time
 /// shows up as a one-in-ten chance of a sample (Go's `setThreadCPUProfiler`).
-pub(crate) fn random_first_expiry(period: Duration, random: &mut Xorshift) -> Duration {
+pub(crate) fn random_first_expiry(
+    period: Duration,
+    random: &mut crate::random::Xorshift,
+) -> Duration {
     let nanos = period.as_nanos().max(1) as u64;
     Duration::from_nanos(1 + random.next() % nanos)
-}
-
-/// A small, fast, seedable generator; statistical quality is all randomised expiry needs.
-#[derive(Debug, Clone)]
-pub(crate) struct Xorshift(u64);
-
-impl Xorshift {
-    /// A generator seeded from the clock and the process id.
-    pub(crate) fn from_entropy() -> Xorshift {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        Xorshift((nanos ^ (u64::from(std::process::id()) << 32)) | 1)
-    }
-
-    pub(crate) fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
 }
 
 #[cfg(test)]
@@ -141,7 +120,7 @@ mod tests {
 
     #[test]
     fn first_expiry_stays_within_one_period() {
-        let mut random = Xorshift(42);
+        let mut random = crate::random::Xorshift::seeded(42);
         let period = Duration::from_millis(10);
         for _ in 0..1000 {
             let d = random_first_expiry(period, &mut random);

@@ -90,25 +90,13 @@ fn next_random() -> u64 {
             let mut x = r.get();
             if x == 0 {
                 // Seeded per thread from this thread's TLS address and the clock.
-                x = (r as *const Cell<u64> as u64) ^ clock_nanos() | 1;
+                x = (r as *const Cell<u64> as u64) ^ crate::clock::monotonic_nanos() | 1;
             }
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = crate::random::step(x);
             r.set(x);
             x
         })
         .unwrap_or(0x9e37_79b9_7f4a_7c15)
-}
-
-fn clock_nanos() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64).wrapping_mul(1_000_000_000) ^ ts.tv_nsec as u64
 }
 
 /// Go's unsampling of a bucket: `count` samples of `size` bytes in all stand for
