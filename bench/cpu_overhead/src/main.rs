@@ -12,8 +12,11 @@
 //!
 //! `bench/cpu_overhead.sh` builds each pprof-rs variant, interleaves the modes and summarizes.
 
+#[path = "../../shared/measure.rs"]
 mod measure;
 mod profilers;
+#[path = "../../shared/run_lines.rs"]
+mod run_lines;
 mod summary;
 mod workload;
 

@@ -1,29 +1,7 @@
 //! The table over many runs' output lines: medians and ranges per mode and rate, overhead
 //! against the unprofiled runs, what each profiler recorded, and its memory.
 
-use std::collections::HashMap;
-
-/// One parsed output line of `cpu_overhead run`.
-struct Line(HashMap<String, String>);
-
-impl Line {
-    fn parse(text: &str) -> Option<Line> {
-        let fields: HashMap<_, _> = text
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        fields.contains_key("mode").then_some(Line(fields))
-    }
-
-    fn text(&self, key: &str) -> &str {
-        self.0.get(key).map_or("", String::as_str)
-    }
-
-    fn num(&self, key: &str) -> f64 {
-        self.text(key).parse().unwrap_or(f64::NAN)
-    }
-}
+use crate::run_lines::{median, mib, quantile, Line};
 
 /// The runs of one mode at one rate, in the order they ran.
 struct Group<'a> {
@@ -41,7 +19,10 @@ impl Group<'_> {
 /// Prints the table for the runs in `file` (lines that are not run output are skipped).
 pub fn summarize(file: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("reading {file}: {e}"))?;
-    let lines: Vec<Line> = text.lines().filter_map(Line::parse).collect();
+    let lines: Vec<Line> = text
+        .lines()
+        .filter_map(|t| Line::parse(t, &["mode"]))
+        .collect();
     let mut groups: Vec<Group> = Vec::new();
     for line in &lines {
         let (mode, hz) = (line.text("mode"), line.text("hz"));
@@ -183,27 +164,11 @@ fn paired(group: &Group, base: &Group) -> Vec<f64> {
         .runs
         .iter()
         .filter_map(|run| {
-            let round = run.0.get("round")?;
-            let b = base.runs.iter().find(|b| b.0.get("round") == Some(round))?;
+            let round = Some(run.text("round")).filter(|r| !r.is_empty())?;
+            let b = base.runs.iter().find(|b| b.text("round") == round)?;
             Some(run.num("wall_s") / b.num("wall_s"))
         })
         .collect()
-}
-
-fn median(values: &[f64]) -> f64 {
-    quantile(values, 0.5)
-}
-
-/// The `q` quantile, interpolating between the two nearest values; NaN when there are none.
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let at = q * (v.len() - 1) as f64;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (at - lo as f64)
 }
 
 fn minimum(values: &[f64]) -> f64 {
@@ -224,8 +189,4 @@ fn spread(values: &[f64], decimals: usize) -> String {
 
 fn percent(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)
-}
-
-fn mib(kib: f64) -> String {
-    format!("{:+.1} MiB", kib / 1024.0)
 }

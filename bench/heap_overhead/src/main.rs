@@ -14,8 +14,10 @@
 
 mod allocator;
 #[allow(dead_code)]
-#[path = "../../cpu_overhead/src/measure.rs"]
+#[path = "../../shared/measure.rs"]
 mod measure;
+#[path = "../../shared/run_lines.rs"]
+mod run_lines;
 mod summary;
 mod workload;
 

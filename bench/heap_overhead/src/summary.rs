@@ -2,33 +2,11 @@
 //! and CPU time, the cost against the system allocator per iteration (so runs of fewer
 //! iterations, as dhat's, compare too), peak memory and what oxprof recorded.
 
-use std::collections::HashMap;
+use crate::run_lines::{median, mib, quantile, Line};
 
-/// One parsed output line of `heap_overhead run`.
-struct Line(HashMap<String, String>);
-
-impl Line {
-    fn parse(text: &str) -> Option<Line> {
-        let fields: HashMap<_, _> = text
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        (fields.contains_key("mode") && fields.contains_key("workload")).then_some(Line(fields))
-    }
-
-    fn text(&self, key: &str) -> &str {
-        self.0.get(key).map_or("", String::as_str)
-    }
-
-    fn num(&self, key: &str) -> f64 {
-        self.text(key).parse().unwrap_or(f64::NAN)
-    }
-
-    /// `key` per iteration.
-    fn per_iteration(&self, key: &str) -> f64 {
-        self.num(key) / self.num("iterations")
-    }
+/// `key` per iteration.
+fn per_iteration(line: &Line, key: &str) -> f64 {
+    line.num(key) / line.num("iterations")
 }
 
 /// The runs of one mode on one workload, in the order they ran.
@@ -51,7 +29,10 @@ impl Group<'_> {
 /// Prints the table for the runs in `file` (lines that are not run output are skipped).
 pub fn summarize(file: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("reading {file}: {e}"))?;
-    let lines: Vec<Line> = text.lines().filter_map(Line::parse).collect();
+    let lines: Vec<Line> = text
+        .lines()
+        .filter_map(|t| Line::parse(t, &["mode", "workload"]))
+        .collect();
     let mut groups: Vec<Group> = Vec::new();
     for line in &lines {
         let (workload, mode) = (line.text("workload"), line.text("mode"));
@@ -84,13 +65,13 @@ pub fn summarize(file: &str) -> Result<(), String> {
         let allocs_per_iteration = groups
             .iter()
             .filter(|o| o.workload == g.workload && o.mode == "counting")
-            .map(|o| o.median(|l| l.per_iteration("allocs")))
+            .map(|o| o.median(|l| per_iteration(l, "allocs")))
             .next()
             .unwrap_or(f64::NAN);
         let bytes_per_iteration = groups
             .iter()
             .filter(|o| o.workload == g.workload && o.mode == "counting")
-            .map(|o| o.median(|l| l.per_iteration("bytes")))
+            .map(|o| o.median(|l| per_iteration(l, "bytes")))
             .next()
             .unwrap_or(f64::NAN);
         let is_oxprof = g.mode == "oxprof" || g.mode == "counting";
@@ -100,7 +81,9 @@ pub fn summarize(file: &str) -> Result<(), String> {
                 let pairs = paired(g, b, key);
                 format!(
                     "{} ({}, {} to {})",
-                    factor(g.median(|l| l.per_iteration(key)) / b.median(|l| l.per_iteration(key))),
+                    factor(
+                        g.median(|l| per_iteration(l, key)) / b.median(|l| per_iteration(l, key))
+                    ),
                     factor(median(&pairs)),
                     factor(quantile(&pairs, 0.25)),
                     factor(quantile(&pairs, 0.75))
@@ -125,8 +108,8 @@ pub fn summarize(file: &str) -> Result<(), String> {
             versus("wall_s"),
             spread(&g.values(|l| l.num("cpu_s"))),
             versus("cpu_s"),
-            g.median(|l| l.per_iteration("cpu_s")) * 1e9 / allocs_per_iteration,
-            bytes_per_iteration / g.median(|l| l.per_iteration("wall_s")) / 1e9,
+            g.median(|l| per_iteration(l, "cpu_s")) * 1e9 / allocs_per_iteration,
+            bytes_per_iteration / g.median(|l| per_iteration(l, "wall_s")) / 1e9,
             g.median(|l| l.num("others_cpu_s")),
             rss,
             if is_oxprof {
@@ -183,27 +166,11 @@ fn paired(group: &Group, base: &Group, key: &str) -> Vec<f64> {
         .runs
         .iter()
         .filter_map(|run| {
-            let round = run.0.get("round")?;
-            let b = base.runs.iter().find(|b| b.0.get("round") == Some(round))?;
-            Some(run.per_iteration(key) / b.per_iteration(key))
+            let round = Some(run.text("round")).filter(|r| !r.is_empty())?;
+            let b = base.runs.iter().find(|b| b.text("round") == round)?;
+            Some(per_iteration(run, key) / per_iteration(b, key))
         })
         .collect()
-}
-
-fn median(values: &[f64]) -> f64 {
-    quantile(values, 0.5)
-}
-
-/// The `q` quantile, interpolating between the two nearest values; NaN when there are none.
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let at = q * (v.len() - 1) as f64;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (at - lo as f64)
 }
 
 fn spread(values: &[f64]) -> String {
@@ -219,8 +186,4 @@ fn factor(ratio: f64) -> String {
     } else {
         format!("{ratio:.0}×")
     }
-}
-
-fn mib(kib: f64) -> String {
-    format!("{:+.1} MiB", kib / 1024.0)
 }
