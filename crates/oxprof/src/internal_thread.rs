@@ -1,6 +1,6 @@
 //! Threads oxprof runs for itself (the sampler and the module watcher). They block the profiling
-//! signal, so they never take a signal meant for the program's threads, and they are listed so
-//! the profilers leave them out.
+//! signal, so they never take a signal meant for the program's threads, they are listed so the
+//! CPU profiler leaves them out, and the heap profiler neither counts nor samples them.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -17,6 +17,7 @@ where
 {
     Builder::new().name(name.to_owned()).spawn(move || {
         block_profiling_signal();
+        crate::heap::exclude_current_thread();
         let _listed = Listed::register();
         f()
     })

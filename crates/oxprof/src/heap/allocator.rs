@@ -58,6 +58,13 @@ impl<A> Profiled<A> {
     }
 }
 
+/// Marks the calling thread as oxprof's own for the rest of its life: its allocations are
+/// neither counted nor sampled. Without this, the unwinder's watcher, re-reading the memory map
+/// under its update lock, could sample its own allocation and re-enter that lock.
+pub(crate) fn exclude_current_thread() {
+    let _ = BUSY.try_with(|busy| busy.set(true));
+}
+
 /// Runs `f` as the profiler's own work on this thread, unless it already is; `None` then.
 fn as_profiler<R>(f: impl FnOnce() -> R) -> Option<R> {
     let entered = BUSY.try_with(|busy| !busy.replace(true)).unwrap_or(false);

@@ -30,6 +30,7 @@ mod sampling;
 mod stacks;
 mod text;
 
+pub(crate) use allocator::exclude_current_thread;
 pub use allocator::Profiled;
 pub use counters::Counts;
 pub use report::{allocs_profile, profile, write_allocs, STACK_UNAVAILABLE_FRAME};
