@@ -1,4 +1,4 @@
-//! Go's memory-profile buckets: one per (call stack, allocation size), counting the sampled
+//! Go's memory-profile buckets: one per (call stack, size class), counting the sampled
 //! allocations and frees made there.
 //!
 //! Called from inside the global allocator, so nothing here allocates through it or takes a
@@ -62,7 +62,8 @@ impl BucketId {
 pub(crate) struct BucketSnapshot {
     /// Lookup addresses, leaf first.
     pub(crate) frames: Vec<u64>,
-    pub(crate) size: usize,
+    /// The [`size_class`] the bucket is keyed by.
+    pub(crate) size_class: usize,
     pub(crate) allocs: u64,
     pub(crate) alloc_bytes: u64,
     pub(crate) frees: u64,
@@ -84,15 +85,32 @@ fn table() -> Option<&'static BucketTable> {
 }
 
 /// Finds or creates the bucket of `stack` (lookup addresses, leaf first; cut to [`MAX_FRAMES`])
-/// and `size`. `None`, counted in [`dropped`], when the budget has no room for it.
+/// and the [`size_class`] of `size`. `None`, counted in [`dropped`], when the budget has no room
+/// for it.
 pub(crate) fn intern(stack: &[u64], size: usize) -> Option<BucketId> {
     match table() {
-        Some(table) => table.intern(stack, size),
+        Some(table) => table.intern(stack, size_class(size)),
         None => {
             UNMAPPED_DROPS.fetch_add(1, Ordering::Relaxed);
             None
         }
     }
+}
+
+/// The size a bucket is keyed by: exact to 8 bytes up to 128, then one of eight classes per
+/// power of two (at most 12.5% apart), as Go keys its buckets by size class rather than by the
+/// requested size. Keyed by exact size, a call site allocating strings or buffers of varied
+/// lengths made a bucket per length: with sizes jittered over 16 B–64 KiB, the 16 MiB budget
+/// dropped 40% of the samples and every sample probed a full table. The bucket's counters keep
+/// the exact bytes, so the profile's values are unchanged; its `bytes` label is the bucket's
+/// average block size, as in Go's profiles.
+pub(crate) fn size_class(size: usize) -> usize {
+    const SUBCLASSES_LOG2: u32 = 3;
+    if size <= 128 {
+        return size.next_multiple_of(8);
+    }
+    let step = 1 << ((usize::BITS - 1 - (size - 1).leading_zeros()) - SUBCLASSES_LOG2);
+    size.next_multiple_of(step)
 }
 
 /// Drops counted while no table could be mapped at all.
@@ -289,7 +307,7 @@ impl BucketTable {
             .filter(|bucket| is_published(bucket.tag.load(Ordering::Acquire)))
             .map(|bucket| BucketSnapshot {
                 frames: self.frames(bucket),
-                size: bucket.size.load(Ordering::Relaxed) as usize,
+                size_class: bucket.size.load(Ordering::Relaxed) as usize,
                 allocs: bucket.allocs.load(Ordering::Relaxed),
                 alloc_bytes: bucket.alloc_bytes.load(Ordering::Relaxed),
                 frees: bucket.frees.load(Ordering::Relaxed),
@@ -596,6 +614,21 @@ mod tests {
     }
 
     #[test]
+    fn size_classes_are_at_most_an_eighth_apart() {
+        assert_eq!(
+            [1, 8, 9, 128, 129, 144, 145, 1000, 1024, 1025, 70_000].map(size_class),
+            [8, 8, 16, 128, 144, 144, 160, 1024, 1024, 1152, 73_728]
+        );
+        let mut previous = 0;
+        for size in 1..(1 << 20) {
+            let class = size_class(size);
+            assert!(class >= size && class >= previous, "{size} → {class}");
+            assert!(class - size <= (size / 8).max(7), "{size} → {class}");
+            previous = class;
+        }
+    }
+
+    #[test]
     fn interning_dedups_by_stack_and_size() {
         let table = table(1 << 20);
         let a = table.intern(&stack(1, 10), 64).unwrap();
@@ -633,10 +666,10 @@ mod tests {
         table.record_free(small, 16);
         table.record_alloc(large, 4096);
         let mut snapshot = table.snapshot();
-        snapshot.sort_by_key(|bucket| bucket.size);
+        snapshot.sort_by_key(|bucket| bucket.size_class);
         let expected = |size, allocs, frees| BucketSnapshot {
             frames: stack(4, 5),
-            size,
+            size_class: size,
             allocs,
             alloc_bytes: allocs * size as u64,
             frees,
@@ -723,7 +756,7 @@ mod tests {
             .into_iter()
             .find(|bucket| bucket.frames == frames)
             .unwrap();
-        assert_eq!((bucket.allocs, bucket.frees, bucket.size), (2, 1, 24));
+        assert_eq!((bucket.allocs, bucket.frees, bucket.size_class), (2, 1, 24));
         assert!(memory_used() > 0);
         assert!(memory_used() <= 2 * half_budget());
     }

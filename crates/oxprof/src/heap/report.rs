@@ -1,6 +1,6 @@
 //! The `heap` and `allocs` profiles: Go's four sample types over the sampled buckets,
-//! unsampled as Go does, with a numeric `bytes` label per bucket and the allocator's own frames
-//! cut off the leaf end of every stack.
+//! unsampled as Go does, with a numeric `bytes` label per bucket (its average block size, as
+//! in Go's) and the allocator's own frames cut off the leaf end of every stack.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -107,7 +107,12 @@ pub(super) fn build(default_sample_type: &str, values: Values) -> io::Result<Pro
         stacks.add(
             &frames,
             &[alloc_objects, alloc_space, inuse_objects, inuse_space],
-            vec![Label::num("bytes", bucket.size as i64, "bytes")],
+            // Go's label: the bucket's average block size.
+            vec![Label::num(
+                "bytes",
+                (bucket.alloc_bytes / bucket.allocs.max(1)) as i64,
+                "bytes",
+            )],
         );
     }
     let dropped = buckets::dropped();
