@@ -21,6 +21,7 @@ compile_error!("oxprof's runtime profilers support Linux only");
 
 mod clock;
 pub mod cpu;
+mod go_text;
 pub mod heap;
 mod internal_thread;
 pub mod labels;

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::{blocks, buckets};
-use crate::unwind::{unwind_current_thread, UnwindSession};
+use crate::unwind::{capture_current_thread, UnwindSession};
 
 /// Frames kept per sampled stack, leaf first.
 pub(crate) const MAX_FRAMES: usize = 64;
@@ -38,28 +38,6 @@ fn ensure_unwinding() -> bool {
     }
 }
 
-thread_local! {
-    /// Whether this thread already had the memory map re-read for its stack.
-    static STACK_LOOKED_UP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// This thread's stack, leaf first. A thread born since the unwinder last read the memory map
-/// has a stack it does not know yet: the first time that happens, the map is re-read on the
-/// spot (we are not in a signal handler, and our own allocations pass through unsampled), so
-/// even a thread that lives a few milliseconds gets its stacks.
-fn capture(frames: &mut [u64]) -> usize {
-    let len = unwind_current_thread(frames).len;
-    if len > 0
-        || STACK_LOOKED_UP
-            .try_with(|s| s.replace(true))
-            .unwrap_or(true)
-    {
-        return len;
-    }
-    crate::unwind::refresh_memory_map();
-    unwind_current_thread(frames).len
-}
-
 /// Another thread is starting the unwinder: wait for it, but boundedly. It may need a lock this
 /// thread holds (the loader's, say, if this allocation comes from inside `dlopen`), so after a
 /// while the sample goes without its stack rather than risk a deadlock.
@@ -81,7 +59,8 @@ pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
     FORK_HANDLERS.call_once(register_fork_handlers);
     let mut frames = [0u64; MAX_FRAMES];
     let len = if ensure_unwinding() {
-        capture(&mut frames)
+        // Our own allocations (the memory map, when re-read) pass through unsampled.
+        capture_current_thread(&mut frames).len
     } else {
         0
     };

@@ -74,10 +74,31 @@ pub(crate) unsafe fn unwind_signal_context(
 /// caller's callers. Writes nothing when a full walk is impossible (see
 /// [`unwind_signal_context`]).
 #[inline(never)]
-#[allow(dead_code)] // For the heap profiler; tests use it today.
 pub(crate) fn unwind_current_thread(out: &mut [u64]) -> Unwound {
     // The first frame is inside this function; `#[inline(never)]` keeps it a frame of its own.
     walk::unwind(StartRegisters::here(), 1, out)
+}
+
+thread_local! {
+    /// Whether this thread already had the memory map re-read for its stack.
+    static STACK_LOOKED_UP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// [`unwind_current_thread`] for samplers outside signal handlers that run while a session is
+/// held. A thread born since the unwinder last read the memory map has a stack it does not know
+/// yet: the first time that happens, the map is re-read on the spot, so even a thread that lives
+/// a few milliseconds gets its stacks. Allocates only then, to read the map.
+pub(crate) fn capture_current_thread(out: &mut [u64]) -> Unwound {
+    let unwound = unwind_current_thread(out);
+    if unwound.len > 0
+        || STACK_LOOKED_UP
+            .try_with(|s| s.replace(true))
+            .unwrap_or(true)
+    {
+        return unwound;
+    }
+    refresh_memory_map();
+    unwind_current_thread(out)
 }
 
 /// Re-reads the stack mappings now, so threads started since the last read unwind fully. Call
