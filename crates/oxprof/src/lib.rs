@@ -6,6 +6,8 @@
 //!   threads while they sleep or block.
 //! - [`labels`]: key/value labels that follow work across threads and `.await`, attached to
 //!   every sample taken while they are set.
+//! - [`block`] and [`mutex`]: where threads wait and which critical sections make them wait,
+//!   recorded by the drop-in primitives of [`sync`].
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -19,14 +21,18 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("oxprof's runtime profilers support Linux only");
 
+pub mod block;
 mod clock;
+mod contention;
 pub mod cpu;
 mod go_text;
 pub mod heap;
 mod internal_thread;
 pub mod labels;
+pub mod mutex;
 mod profile_build;
 mod random;
+pub mod sync;
 mod unwind;
 
 pub use oxprof_profile::Profile;

@@ -1,0 +1,222 @@
+//! Contention profiles as Go's `runtime/pprof` writes them: `profile.proto` with sample types
+//! `contentions/count` and `delay/nanoseconds` (period type `contentions/count`, period 1), and
+//! Go's `debug=1` text, records sorted by delay, with the profiler's own frames cut off so each
+//! event is charged to the code that waited or released.
+
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use oxprof_profile::{Profile, ValueType};
+
+use super::events::{Snapshot, Totals, MAX_STACKS};
+use super::stack::TRUNCATED;
+use super::{Kind, BLOCK_EVENTS, MUTEX_EVENTS};
+use crate::go_text::{align, StackPrinter};
+use crate::profile_build::{BuildOptions, Frame, StackProfile};
+
+/// Frames between the code that waited or released and the recording: the instrumented
+/// primitives, the profilers and the unwinder, and the drop glue of a dropped guard.
+const OWN_FRAMES: &str = r"^(<?oxprof::(block|mutex|sync|contention|unwind)::.*|core::ptr::drop_in_place<oxprof::sync::.*)$";
+
+/// The synthetic frame of events whose stack found the table full.
+const OVERFLOW_FRAME: &str = "oxprof::stack_table_full";
+
+/// Go's `cycles/second`: oxprof counts nanoseconds.
+const CYCLES_PER_SECOND: u64 = 1_000_000_000;
+
+/// The profile of `kind`, samples sorted by delay, most first.
+pub(crate) fn profile(kind: Kind) -> Profile {
+    let snapshot = events(kind).snapshot();
+    let mut stacks = StackProfile::new(
+        vec![
+            ValueType::new("contentions", "count"),
+            ValueType::new("delay", "nanoseconds"),
+        ],
+        ValueType::new("contentions", "count"),
+        1,
+    );
+    let mut records: Vec<(Vec<Frame>, Totals)> = snapshot
+        .by_stack
+        .iter()
+        .map(|(stack, totals)| (frames(stack), *totals))
+        .collect();
+    if snapshot.overflow.recorded > 0 {
+        records.push((vec![Frame::Synthetic(OVERFLOW_FRAME)], snapshot.overflow));
+    }
+    records.sort_by_key(|(_, totals)| std::cmp::Reverse(totals.delay));
+    for (frames, totals) in &records {
+        // As Go: a count that rounds down to 0 would divide by zero in mean-delay reports.
+        let count = (totals.count as i64).max(1);
+        stacks.add(frames, &[count, totals.delay as i64], Vec::new());
+    }
+    let mut profile = stacks.build(&BuildOptions {
+        time_nanos: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0),
+        duration_nanos: 0,
+        comments: comments(kind, &snapshot),
+        symbolize: true,
+    });
+    let own = regex::Regex::new(OWN_FRAMES).expect("a valid pattern");
+    profile.prune(&own, None);
+    profile
+}
+
+fn events(kind: Kind) -> &'static super::events::Events {
+    match kind {
+        Kind::Block => &BLOCK_EVENTS,
+        Kind::Mutex => &MUTEX_EVENTS,
+    }
+}
+
+fn frames(stack: &[u64]) -> Vec<Frame> {
+    let mut frames: Vec<Frame> = stack
+        .iter()
+        .map(|&a| match a {
+            TRUNCATED => Frame::Synthetic("oxprof::truncated"),
+            a => Frame::Address(a),
+        })
+        .collect();
+    if frames.is_empty() {
+        frames.push(Frame::Synthetic(crate::heap::STACK_UNAVAILABLE_FRAME));
+    }
+    frames
+}
+
+fn comments(kind: Kind, snapshot: &Snapshot) -> Vec<String> {
+    let mut comments = vec![match kind {
+        Kind::Block => format!(
+            "oxprof block profile: rate {} ns (events at least that long are all recorded, \
+             shorter ones with probability delay/rate, weighted by its inverse)",
+            super::sampling::block_rate()
+        ),
+        Kind::Mutex => format!(
+            "oxprof mutex profile: fraction {} (one contended release in that many recorded, \
+             values pre-scaled); delay summed over every waiter",
+            super::sampling::mutex_fraction()
+        ),
+    }];
+    if snapshot.overflow.recorded > 0 {
+        comments.push(format!(
+            "stack table full ({MAX_STACKS} stacks): {} events with new stacks summed under \
+             {OVERFLOW_FRAME}",
+            snapshot.overflow.recorded
+        ));
+    }
+    comments
+}
+
+/// Go's `debug=1` text: `--- contention:` (block) or `--- mutex:`, `cycles/second=`, for mutex
+/// `sampling period=`, then `<cycles> <count> @ <return addresses>` records with their frames.
+///
+/// Cycles are nanoseconds (`cycles/second=1000000000`). Mutex values are printed as sampled,
+/// divided by the sampling period, which every reader of the text (pprof's, oxprof's)
+/// multiplies back; Go ≥ 1.20 prints them pre-scaled, so its readers scale them twice.
+pub(crate) fn write_text(kind: Kind, mut w: impl Write) -> io::Result<()> {
+    let profile = profile(kind);
+    let period = super::sampling::mutex_fraction();
+    w.write_all(align(&render(kind, period, &profile)).as_bytes())
+}
+
+/// The text before alignment; `period` is the mutex profile's sampling period.
+fn render(kind: Kind, period: u64, profile: &Profile) -> String {
+    let mut out = String::new();
+    let divisor = match kind {
+        Kind::Block => {
+            out.push_str("--- contention:\n");
+            out.push_str(&format!("cycles/second={CYCLES_PER_SECOND}\n"));
+            1
+        }
+        Kind::Mutex => {
+            out.push_str("--- mutex:\n");
+            out.push_str(&format!("cycles/second={CYCLES_PER_SECOND}\n"));
+            out.push_str(&format!("sampling period={period}\n"));
+            period.max(1) as i64
+        }
+    };
+    let stacks = StackPrinter::new(profile);
+    // Samples are already sorted by delay.
+    for sample in &profile.sample {
+        let value = |i: usize| sample.value.get(i).copied().unwrap_or(0) / divisor;
+        out.push_str(&format!("{} {}", value(1), value(0).max(1)));
+        stacks.write_stack(&mut out, &sample.location_id);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use oxprof_profile::{Function, Line, Location, Sample};
+
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile {
+            sample: vec![
+                Sample {
+                    location_id: vec![1],
+                    value: vec![8, 4000],
+                    label: vec![],
+                },
+                Sample {
+                    location_id: vec![2, 1],
+                    value: vec![4, 400],
+                    label: vec![],
+                },
+            ],
+            location: vec![
+                Location {
+                    id: 1,
+                    address: 0x1000,
+                    line: vec![Line {
+                        function_id: 1,
+                        line: 7,
+                        column: 0,
+                    }],
+                    ..Location::default()
+                },
+                Location {
+                    id: 2,
+                    address: 0x2000,
+                    ..Location::default()
+                },
+            ],
+            function: vec![Function {
+                id: 1,
+                name: "app::work".into(),
+                filename: "src/app.rs".into(),
+                ..Function::default()
+            }],
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn block_text_has_gos_header_and_records() {
+        let text = render(Kind::Block, 0, &profile());
+        assert_eq!(
+            text,
+            "--- contention:\ncycles/second=1000000000\n\
+             4000 8 @ 0x1001\n#\t0x1000\tapp::work\tsrc/app.rs:7\n\n\
+             400 4 @ 0x2001 0x1001\n#\t0x2000\n#\t0x1000\tapp::work\tsrc/app.rs:7\n\n"
+        );
+        let parsed = Profile::parse(text.as_bytes()).unwrap();
+        let values: Vec<_> = parsed.sample.iter().map(|s| s.value.clone()).collect();
+        assert_eq!(values, vec![vec![8, 4000], vec![4, 400]]);
+    }
+
+    #[test]
+    fn mutex_text_is_divided_by_the_period_that_readers_multiply_back() {
+        let text = render(Kind::Mutex, 4, &profile());
+        assert!(
+            text.starts_with(
+                "--- mutex:\ncycles/second=1000000000\nsampling period=4\n1000 2 @ 0x1001\n"
+            ),
+            "{text}"
+        );
+        let parsed = Profile::parse(text.as_bytes()).unwrap();
+        let values: Vec<_> = parsed.sample.iter().map(|s| s.value.clone()).collect();
+        assert_eq!(values, vec![vec![8, 4000], vec![4, 400]]);
+    }
+}

@@ -1,0 +1,164 @@
+//! [`Tracker`]: the little state a lock keeps so its waits feed the block profile and its
+//! contended releases the mutex profile.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::{books, mutex_fraction, record_block, record_mutex};
+use crate::clock::monotonic_nanos;
+
+/// What a lock keeps to feed the block and mutex profiles: its number of profiled waiters.
+/// Building block for instrumented locks (`oxprof::sync`'s own use one), in three calls:
+///
+/// - the lock could not be taken at once: [`start_wait`](Tracker::start_wait) before waiting,
+///   [`Waiting::acquired`] once the lock is held (or drop the [`Waiting`] to give up);
+/// - [`unlocking`](Tracker::unlocking) just before each release, while still holding the lock.
+///
+/// With both profiles off, `start_wait` returns `None` after two relaxed loads, and
+/// `unlocking` costs one relaxed load. A tracker must stay at one address while it has
+/// waiters (it does when it lives inside the lock they borrow).
+///
+/// ```
+/// use oxprof::sync::Tracker;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// /// A spin lock whose waits show in the block and mutex profiles.
+/// struct SpinLock { locked: AtomicBool, tracker: Tracker }
+///
+/// impl SpinLock {
+///     fn try_lock(&self) -> bool {
+///         !self.locked.swap(true, Ordering::Acquire)
+///     }
+///     fn lock(&self) {
+///         if self.try_lock() {
+///             return;
+///         }
+///         let waiting = self.tracker.start_wait();
+///         while !self.try_lock() {
+///             std::hint::spin_loop();
+///         }
+///         if let Some(w) = waiting {
+///             w.acquired();
+///         }
+///     }
+///     fn unlock(&self) {
+///         self.tracker.unlocking();
+///         self.locked.store(false, Ordering::Release);
+///     }
+/// }
+///
+/// let lock = SpinLock { locked: AtomicBool::new(false), tracker: Tracker::new() };
+/// lock.lock();
+/// lock.unlock();
+/// ```
+#[derive(Debug, Default)]
+pub struct Tracker {
+    waiters: AtomicU32,
+}
+
+impl Tracker {
+    /// A tracker with no waiters.
+    ///
+    /// ```
+    /// static TRACKER: oxprof::sync::Tracker = oxprof::sync::Tracker::new();
+    /// ```
+    pub const fn new() -> Tracker {
+        Tracker {
+            waiters: AtomicU32::new(0),
+        }
+    }
+
+    /// The caller is about to wait for the lock: `None` when neither the block nor the mutex
+    /// profile is on, else the wait to finish with [`Waiting::acquired`].
+    ///
+    /// ```
+    /// let tracker = oxprof::sync::Tracker::new();
+    /// assert!(tracker.start_wait().is_none()); // both profiles are off by default
+    /// ```
+    #[inline]
+    pub fn start_wait(&self) -> Option<Waiting<'_>> {
+        let block = super::block_rate() != 0;
+        let mutex = mutex_fraction() != 0;
+        (block || mutex).then(|| self.register(mutex))
+    }
+
+    #[cold]
+    fn register(&self, for_mutex_profile: bool) -> Waiting<'_> {
+        let start = if for_mutex_profile {
+            self.waiters.fetch_add(1, Ordering::Relaxed);
+            books::arrive(self.address())
+        } else {
+            monotonic_nanos()
+        };
+        Waiting {
+            tracker: self,
+            start,
+            registered: for_mutex_profile,
+        }
+    }
+
+    /// The lock is about to be released by the caller, who still holds it: if threads are
+    /// waiting, the time they waited since the last release is charged to the caller's stack
+    /// in the mutex profile (when sampled).
+    ///
+    /// ```
+    /// let tracker = oxprof::sync::Tracker::new();
+    /// tracker.unlocking(); // no waiters: nothing to charge
+    /// ```
+    #[inline]
+    pub fn unlocking(&self) {
+        if self.waiters.load(Ordering::Relaxed) != 0 {
+            self.charge();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn charge(&self) {
+        let (delay, waiters) = books::release(self.address());
+        if waiters > 0 {
+            record_mutex(delay);
+        }
+    }
+
+    fn address(&self) -> usize {
+        self as *const Tracker as usize
+    }
+}
+
+/// A wait for a lock, from [`Tracker::start_wait`]. Finish it with [`acquired`]
+/// (Waiting::acquired) once the lock is held; dropping it instead (the wait was given up)
+/// records nothing in the block profile.
+#[derive(Debug)]
+#[must_use = "a wait is recorded when `acquired` is called"]
+pub struct Waiting<'a> {
+    tracker: &'a Tracker,
+    start: u64,
+    registered: bool,
+}
+
+impl Waiting<'_> {
+    /// The lock is held now: the wait leaves the lock's waiters and is recorded in the block
+    /// profile at the caller's stack (when sampled).
+    ///
+    /// ```
+    /// let tracker = oxprof::sync::Tracker::new();
+    /// if let Some(waiting) = tracker.start_wait() {
+    ///     // ... wait for the lock ...
+    ///     waiting.acquired();
+    /// }
+    /// ```
+    pub fn acquired(self) {
+        let waited = monotonic_nanos().saturating_sub(self.start);
+        drop(self);
+        record_block(waited);
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.registered {
+            books::depart(self.tracker.address(), self.start);
+            self.tracker.waiters.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! [`Condvar`]: std's condition variable with its waits profiled.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::{LockResult, MutexGuard, PoisonError};
+pub use std::sync::WaitTimeoutResult;
+
+/// A condition variable, `std::sync::Condvar` for [`Mutex`](super::Mutex): every wait is a
+/// blocking event in the [block](crate::block) profile (from the call until the lock is held
+/// again), and giving up the lock to wait is a release, charged in the
+/// [mutex](crate::mutex) profile if threads were waiting for it.
+///
+/// ```
+/// use oxprof::sync::{Condvar, Mutex};
+/// use std::sync::Arc;
+///
+/// let pair = Arc::new((Mutex::new(0u32), Condvar::new()));
+/// let worker = {
+///     let pair = Arc::clone(&pair);
+///     std::thread::spawn(move || {
+///         let (count, ready) = &*pair;
+///         *count.lock().unwrap() = 3;
+///         ready.notify_all();
+///     })
+/// };
+/// let (count, ready) = &*pair;
+/// let count = ready.wait_while(count.lock().unwrap(), |c| *c == 0).unwrap();
+/// assert_eq!(*count, 3);
+/// # drop(count);
+/// worker.join().unwrap();
+/// ```
+#[derive(Default)]
+pub struct Condvar {
+    inner: std::sync::Condvar,
+}
+
+impl Condvar {
+    /// A new condition variable.
+    ///
+    /// ```
+    /// static READY: oxprof::sync::Condvar = oxprof::sync::Condvar::new();
+    /// ```
+    pub const fn new() -> Condvar {
+        Condvar {
+            inner: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Releases the lock, waits for a notification (or a spurious wakeup), and takes the lock
+    /// again; an error carrying the guard if the mutex is poisoned.
+    ///
+    /// ```
+    /// # use oxprof::sync::{Condvar, Mutex};
+    /// let (m, c) = (Mutex::new(true), Condvar::new());
+    /// let guard = m.lock().unwrap();
+    /// // Only a notification ends the wait: a timed wait shows the shape without one.
+    /// let (guard, _) = c.wait_timeout(guard, std::time::Duration::from_millis(1)).unwrap();
+    /// assert!(*guard);
+    /// ```
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        let since = crate::block::enabled().then(Instant::now);
+        let tracker = guard.tracker();
+        let result = self.inner.wait(guard.into_std());
+        record(since);
+        rewrap(tracker, result)
+    }
+
+    /// Waits while `condition` holds, checking it with the lock held before each wait.
+    ///
+    /// ```
+    /// # use oxprof::sync::{Condvar, Mutex};
+    /// let (m, c) = (Mutex::new(5), Condvar::new());
+    /// let guard = c.wait_while(m.lock().unwrap(), |v| *v < 5).unwrap();
+    /// assert_eq!(*guard, 5);
+    /// ```
+    pub fn wait_while<'a, T, F>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        condition: F,
+    ) -> LockResult<MutexGuard<'a, T>>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let since = crate::block::enabled().then(Instant::now);
+        let tracker = guard.tracker();
+        let result = self.inner.wait_while(guard.into_std(), condition);
+        record(since);
+        rewrap(tracker, result)
+    }
+
+    /// [`wait`](Condvar::wait) for at most `dur`; the result says whether it timed out.
+    ///
+    /// ```
+    /// # use oxprof::sync::{Condvar, Mutex};
+    /// let (m, c) = (Mutex::new(()), Condvar::new());
+    /// let (_, result) = c.wait_timeout(m.lock().unwrap(), std::time::Duration::from_millis(1)).unwrap();
+    /// assert!(result.timed_out());
+    /// ```
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        dur: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let since = crate::block::enabled().then(Instant::now);
+        let tracker = guard.tracker();
+        let result = self.inner.wait_timeout(guard.into_std(), dur);
+        record(since);
+        rewrap_timeout(tracker, result)
+    }
+
+    /// [`wait_while`](Condvar::wait_while) for at most `dur`.
+    ///
+    /// ```
+    /// # use oxprof::sync::{Condvar, Mutex};
+    /// let (m, c) = (Mutex::new(0), Condvar::new());
+    /// let (guard, result) = c
+    ///     .wait_timeout_while(m.lock().unwrap(), std::time::Duration::from_millis(1), |v| *v == 0)
+    ///     .unwrap();
+    /// assert!(result.timed_out() && *guard == 0);
+    /// ```
+    pub fn wait_timeout_while<'a, T, F>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        dur: Duration,
+        condition: F,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let since = crate::block::enabled().then(Instant::now);
+        let tracker = guard.tracker();
+        let result = self
+            .inner
+            .wait_timeout_while(guard.into_std(), dur, condition);
+        record(since);
+        rewrap_timeout(tracker, result)
+    }
+
+    /// Wakes one waiting thread, if any.
+    ///
+    /// ```
+    /// oxprof::sync::Condvar::new().notify_one();
+    /// ```
+    pub fn notify_one(&self) {
+        self.inner.notify_one();
+    }
+
+    /// Wakes every waiting thread.
+    ///
+    /// ```
+    /// oxprof::sync::Condvar::new().notify_all();
+    /// ```
+    pub fn notify_all(&self) {
+        self.inner.notify_all();
+    }
+}
+
+fn record(since: Option<Instant>) {
+    if let Some(since) = since {
+        crate::block::record(since);
+    }
+}
+
+fn rewrap<'a, T>(
+    tracker: &'a crate::contention::Tracker,
+    result: LockResult<std::sync::MutexGuard<'a, T>>,
+) -> LockResult<MutexGuard<'a, T>> {
+    match result {
+        Ok(guard) => Ok(MutexGuard::from_std(tracker, guard)),
+        Err(e) => Err(PoisonError::new(MutexGuard::from_std(
+            tracker,
+            e.into_inner(),
+        ))),
+    }
+}
+
+fn rewrap_timeout<'a, T>(
+    tracker: &'a crate::contention::Tracker,
+    result: LockResult<(std::sync::MutexGuard<'a, T>, WaitTimeoutResult)>,
+) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+    match result {
+        Ok((guard, timeout)) => Ok((MutexGuard::from_std(tracker, guard), timeout)),
+        Err(e) => {
+            let (guard, timeout) = e.into_inner();
+            Err(PoisonError::new((
+                MutexGuard::from_std(tracker, guard),
+                timeout,
+            )))
+        }
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar").finish_non_exhaustive()
+    }
+}
