@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::{LockResult, MutexGuard, PoisonError};
+use super::acquire::map_lock;
+use super::{LockResult, MutexGuard};
 pub use std::sync::WaitTimeoutResult;
 
 /// A condition variable, `std::sync::Condvar` for [`Mutex`](super::Mutex): every wait is a
@@ -63,7 +64,7 @@ impl Condvar {
         let tracker = guard.tracker();
         let result = self.inner.wait(guard.into_std());
         record(since);
-        rewrap(tracker, result)
+        map_lock(result, |g| MutexGuard::from_std(tracker, g))
     }
 
     /// Waits while `condition` holds, checking it with the lock held before each wait.
@@ -86,7 +87,7 @@ impl Condvar {
         let tracker = guard.tracker();
         let result = self.inner.wait_while(guard.into_std(), condition);
         record(since);
-        rewrap(tracker, result)
+        map_lock(result, |g| MutexGuard::from_std(tracker, g))
     }
 
     /// [`wait`](Condvar::wait) for at most `dur`; the result says whether it timed out.
@@ -106,7 +107,9 @@ impl Condvar {
         let tracker = guard.tracker();
         let result = self.inner.wait_timeout(guard.into_std(), dur);
         record(since);
-        rewrap_timeout(tracker, result)
+        map_lock(result, |(g, timeout)| {
+            (MutexGuard::from_std(tracker, g), timeout)
+        })
     }
 
     /// [`wait_while`](Condvar::wait_while) for at most `dur`.
@@ -134,7 +137,9 @@ impl Condvar {
             .inner
             .wait_timeout_while(guard.into_std(), dur, condition);
         record(since);
-        rewrap_timeout(tracker, result)
+        map_lock(result, |(g, timeout)| {
+            (MutexGuard::from_std(tracker, g), timeout)
+        })
     }
 
     /// Wakes one waiting thread, if any.
@@ -159,35 +164,6 @@ impl Condvar {
 fn record(since: Option<Instant>) {
     if let Some(since) = since {
         crate::block::record(since);
-    }
-}
-
-fn rewrap<'a, T>(
-    tracker: &'a crate::contention::Tracker,
-    result: LockResult<std::sync::MutexGuard<'a, T>>,
-) -> LockResult<MutexGuard<'a, T>> {
-    match result {
-        Ok(guard) => Ok(MutexGuard::from_std(tracker, guard)),
-        Err(e) => Err(PoisonError::new(MutexGuard::from_std(
-            tracker,
-            e.into_inner(),
-        ))),
-    }
-}
-
-fn rewrap_timeout<'a, T>(
-    tracker: &'a crate::contention::Tracker,
-    result: LockResult<(std::sync::MutexGuard<'a, T>, WaitTimeoutResult)>,
-) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-    match result {
-        Ok((guard, timeout)) => Ok((MutexGuard::from_std(tracker, guard), timeout)),
-        Err(e) => {
-            let (guard, timeout) = e.into_inner();
-            Err(PoisonError::new((
-                MutexGuard::from_std(tracker, guard),
-                timeout,
-            )))
-        }
     }
 }
 

@@ -22,10 +22,16 @@
 //! a profile on, records its wait. [`Tracker`] is the piece that does this, for instrumenting
 //! other locks.
 
+mod acquire;
+mod barrier;
 mod condvar;
+pub mod mpsc;
 mod mutex;
+mod rwlock;
 
 pub use crate::contention::{Tracker, Waiting};
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};

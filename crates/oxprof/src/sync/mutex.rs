@@ -4,7 +4,8 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
-use super::{LockResult, PoisonError, TryLockError, TryLockResult};
+use super::acquire::{acquire, map_lock, map_try};
+use super::{LockResult, TryLockResult};
 use crate::contention::Tracker;
 
 /// A mutual exclusion lock, `std::sync::Mutex` with profiled waits: a thread that finds it
@@ -85,21 +86,12 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*m.lock().unwrap(), 2);
     /// ```
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        match self.inner.try_lock() {
-            Ok(guard) => Ok(self.guard(guard)),
-            Err(TryLockError::Poisoned(e)) => Err(PoisonError::new(self.guard(e.into_inner()))),
-            Err(TryLockError::WouldBlock) => self.lock_contended(),
-        }
-    }
-
-    #[cold]
-    fn lock_contended(&self) -> LockResult<MutexGuard<'_, T>> {
-        let waiting = self.tracker.start_wait();
-        let result = self.inner.lock();
-        if let Some(waiting) = waiting {
-            waiting.acquired();
-        }
-        self.wrap(result)
+        let result = acquire(
+            &self.tracker,
+            || self.inner.try_lock(),
+            || self.inner.lock(),
+        );
+        map_lock(result, |g| MutexGuard::from_std(&self.tracker, g))
     }
 
     /// Locks the mutex if it is free, without waiting: `WouldBlock` if it is not, `Poisoned`
@@ -113,13 +105,9 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(m.try_lock().is_ok());
     /// ```
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        match self.inner.try_lock() {
-            Ok(guard) => Ok(self.guard(guard)),
-            Err(TryLockError::Poisoned(e)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.guard(e.into_inner()),
-            ))),
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try(self.inner.try_lock(), |g| {
+            MutexGuard::from_std(&self.tracker, g)
+        })
     }
 
     /// Whether a thread panicked while holding the lock.
@@ -151,21 +139,6 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         self.inner.get_mut()
-    }
-
-    fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        MutexGuard::from_std(&self.tracker, inner)
-    }
-
-    /// Wraps std's result, poisoned or not.
-    fn wrap<'a>(
-        &'a self,
-        result: LockResult<std::sync::MutexGuard<'a, T>>,
-    ) -> LockResult<MutexGuard<'a, T>> {
-        match result {
-            Ok(guard) => Ok(self.guard(guard)),
-            Err(e) => Err(PoisonError::new(self.guard(e.into_inner()))),
-        }
     }
 }
 
