@@ -22,7 +22,7 @@ fn at_leaf(profile: &Profile, function: &str) -> (i64, i64) {
             .location
             .iter()
             .find(|l| l.id == *location_id)
-            .and_then(|l| l.line.last())
+            .and_then(|l| l.line.first())
             .is_some_and(|line| ids.contains(&line.function_id))
     };
     profile

@@ -18,8 +18,7 @@ pub use std::sync::BarrierWaitResult;
 ///         std::thread::spawn(move || barrier.wait().is_leader())
 ///     })
 ///     .collect();
-/// let leaders = handles.into_iter();
-/// let leaders = leaders.map(|h| h.join().unwrap()).filter(|&leader| leader).count();
+/// let leaders = handles.into_iter().map(|h| h.join().unwrap()).filter(|&l| l).count();
 /// assert_eq!(leaders, 1);
 /// ```
 pub struct Barrier {
