@@ -8,6 +8,7 @@
 //!   every sample taken while they are set.
 //! - [`block`] and [`mutex`]: where threads wait and which critical sections make them wait,
 //!   recorded by the drop-in primitives of [`sync`].
+//! - [`threads`]: thread dumps, Go's goroutine profile: every thread's stack, state and labels.
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -24,6 +25,7 @@ compile_error!("oxprof's runtime profilers support Linux only");
 pub mod block;
 mod clock;
 mod contention;
+mod count_profile;
 pub mod cpu;
 mod go_text;
 pub mod heap;
@@ -32,7 +34,9 @@ pub mod labels;
 pub mod mutex;
 mod profile_build;
 mod random;
+mod signals;
 pub mod sync;
+pub mod threads;
 mod unwind;
 
 pub use oxprof_profile::Profile;

@@ -88,5 +88,5 @@ pub fn stop() -> Result<(), Error> {
 /// it to check that the handler never allocates or locks; it is not part of the stable API.
 #[doc(hidden)]
 pub fn in_signal_handler() -> bool {
-    signal::in_handler()
+    crate::signals::in_handler()
 }

@@ -13,6 +13,7 @@ use super::signal::{self, encode_value, Shared};
 use super::threads::{StatFile, ThreadSet, ThreadState};
 use super::timers::{random_first_expiry, ProcessTimer, ThreadTimer};
 use crate::random::Xorshift;
+use crate::signals::send_queued;
 
 /// How often the thread count is checked and the ring drained, when no wall-clock tick comes
 /// sooner: a new thread gets its timer within this long.
@@ -183,7 +184,8 @@ impl Sampler {
         for (&tid, file) in files {
             let Some(state) = file.state() else { continue };
             let value = encode_value(self.shared.generation, state as u8, tid);
-            send_queued_signal(self.shared.pid, tid, value, late);
+            // A thread that has just ended cannot be signalled; the next scan forgets it.
+            let _ = send_queued(libc::SIGPROF, self.shared.pid, tid, value, late as i32);
         }
     }
 
@@ -239,31 +241,5 @@ impl Sampler {
             threads: self.threads,
             stats: self.stats,
         }
-    }
-}
-
-/// Sends `SIGPROF` with `value` to thread `tid` of process `pid` (`rt_tgsigqueueinfo`), so the
-/// handler can tell oxprof's wall-clock signals from anyone else's. The word where a queued
-/// signal from another process would carry the sender's uid carries `late` instead: the kernel
-/// passes a process's signals to itself through unchanged.
-fn send_queued_signal(pid: i32, tid: u32, value: u64, late: u32) {
-    // SAFETY: `info` is a zeroed siginfo_t whose first fields follow the kernel's layout for
-    // SI_QUEUE (signo, errno, code, then pid, uid and the value at byte 24, as `SigInfoView`
-    // reads them); the syscall copies it and does not keep the pointer.
-    unsafe {
-        let mut info: libc::siginfo_t = std::mem::zeroed();
-        let words = &mut info as *mut libc::siginfo_t as *mut i32;
-        *words = libc::SIGPROF;
-        *words.add(2) = libc::SI_QUEUE;
-        *words.add(4) = pid;
-        *words.add(5) = late as i32;
-        *((&mut info as *mut libc::siginfo_t as *mut u8).add(24) as *mut u64) = value;
-        libc::syscall(
-            libc::SYS_rt_tgsigqueueinfo,
-            pid,
-            tid as libc::c_int,
-            libc::SIGPROF,
-            &info as *const libc::siginfo_t,
-        );
     }
 }

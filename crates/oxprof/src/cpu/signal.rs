@@ -8,13 +8,12 @@
 //! themselves in and out of [`HANDLERS_RUNNING`], so stopping can retract the pointer and wait for
 //! in-flight handlers before freeing anything they might read.
 
-use std::cell::Cell;
 use std::io;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use super::armed::ArmedThreads;
 use super::ring::{SampleMeta, SampleRing};
+use crate::signals::{InHandler, Installed, SigInfoView};
 use crate::unwind::{unwind_signal_context, Unwound};
 
 /// What a profile shares with the signal handler.
@@ -38,50 +37,12 @@ pub(crate) struct Shared {
 static SHARED: AtomicPtr<Shared> = AtomicPtr::new(std::ptr::null_mut());
 static HANDLERS_RUNNING: AtomicUsize = AtomicUsize::new(0);
 
-thread_local! {
-    /// Set while this thread runs oxprof's handler; read by tests that check the handler never
-    /// allocates or locks.
-    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the calling thread is inside oxprof's profiling-signal handler right now.
-pub(crate) fn in_handler() -> bool {
-    IN_HANDLER.with(Cell::get)
-}
-
-static INSTALLED: Mutex<bool> = Mutex::new(false);
-/// The handler that was installed before oxprof's (0 for none), to chain foreign signals to.
-static PREVIOUS_ACTION: AtomicUsize = AtomicUsize::new(0);
-static PREVIOUS_SIGINFO: AtomicUsize = AtomicUsize::new(0);
+/// The `SIGPROF` handler, and the one it replaced.
+static HANDLER: Installed = Installed::new();
 
 /// Installs the handler for `SIGPROF` if it is not installed yet.
 pub(crate) fn install() -> io::Result<()> {
-    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    if *installed {
-        return Ok(());
-    }
-    // SAFETY: `action` is fully initialised (zeroed, then handler, flags and an empty mask);
-    // `old` receives the previous action.
-    let old = unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_signal as *const () as usize;
-        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        let mut old: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(libc::SIGPROF, &action, &mut old) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        old
-    };
-    if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN {
-        PREVIOUS_SIGINFO.store(
-            usize::from(old.sa_flags & libc::SA_SIGINFO != 0),
-            Ordering::Relaxed,
-        );
-        PREVIOUS_ACTION.store(old.sa_sigaction, Ordering::Release);
-    }
-    *installed = true;
-    Ok(())
+    HANDLER.install(libc::SIGPROF, on_signal, &[])
 }
 
 /// Makes `shared` the state the handler writes to.
@@ -111,21 +72,6 @@ fn decode_value(value: u64) -> (u32, u8, u32) {
     )
 }
 
-/// The parts of Linux's `siginfo_t` the handler reads. Timer signals (`SI_TIMER`) and queued
-/// signals (`SI_QUEUE`) both keep their value at byte 24. At byte 20 a timer keeps its overrun
-/// count, and oxprof's queued wall-clock signals the ticks the sampler was late for: either way,
-/// extra periods the sample stands for.
-#[repr(C)]
-struct SigInfoView {
-    signo: i32,
-    errno: i32,
-    code: i32,
-    _pad: i32,
-    pid_or_timer: i32,
-    extra_periods: i32,
-    value: u64,
-}
-
 extern "C" fn on_signal(
     signo: libc::c_int,
     info: *mut libc::siginfo_t,
@@ -133,7 +79,7 @@ extern "C" fn on_signal(
 ) {
     // SAFETY: errno is thread-local; the pointer is valid for the thread's lifetime.
     let saved_errno = unsafe { *libc::__errno_location() };
-    IN_HANDLER.with(|flag| flag.set(true));
+    let in_handler = InHandler::enter();
     HANDLERS_RUNNING.fetch_add(1, Ordering::SeqCst);
     let shared = SHARED.load(Ordering::SeqCst);
     let outcome = if shared.is_null() || info.is_null() {
@@ -144,11 +90,11 @@ extern "C" fn on_signal(
         unsafe { sample(&*shared, &*(info as *const SigInfoView), ucontext) }
     };
     HANDLERS_RUNNING.fetch_sub(1, Ordering::SeqCst);
-    IN_HANDLER.with(|flag| flag.set(false));
+    drop(in_handler);
     if outcome == Outcome::Foreign {
         // SAFETY: forwarding the arguments the kernel gave us to the handler that was installed
-        // for this signal before ours, with the signature its SA_SIGINFO flag declares.
-        unsafe { chain(signo, info, ucontext) };
+        // for this signal before ours.
+        unsafe { HANDLER.forward(signo, info, ucontext) };
     }
     // SAFETY: as above.
     unsafe { *libc::__errno_location() = saved_errno };
@@ -163,27 +109,6 @@ enum Outcome {
     Stale,
     /// Not oxprof's: passed on to the previous handler.
     Foreign,
-}
-
-/// Runs the previously installed handler, if it was a function.
-///
-/// # Safety
-/// The arguments are those the kernel passed to [`on_signal`].
-unsafe fn chain(signo: libc::c_int, info: *mut libc::siginfo_t, ucontext: *mut libc::c_void) {
-    let action = PREVIOUS_ACTION.load(Ordering::Acquire);
-    if action == 0 {
-        return;
-    }
-    if PREVIOUS_SIGINFO.load(Ordering::Relaxed) != 0 {
-        // SAFETY: the previous handler was registered with SA_SIGINFO, so it has this signature.
-        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-            unsafe { std::mem::transmute(action) };
-        f(signo, info, ucontext);
-    } else {
-        // SAFETY: without SA_SIGINFO the previous handler takes only the signal number.
-        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(action) };
-        f(signo);
-    }
 }
 
 /// Records one sample if the signal belongs to the running profile.
@@ -203,7 +128,7 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
             // Each timer expiry the kernel could not deliver separately is one more period of
             // CPU time (CPU-clock timers fire at most once per scheduler tick); each wall-clock
             // tick the sampler missed is one more period of wall time.
-            (tid, state, 1 + info.extra_periods.max(0) as u64)
+            (tid, state, 1 + info.extra.max(0) as u64)
         }
         libc::SI_KERNEL if shared.process_timer => {
             // SAFETY: gettid has no preconditions; one syscall per sample, not per frame.

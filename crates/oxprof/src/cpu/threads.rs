@@ -9,6 +9,8 @@ use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 
+use crate::threads::{read_name, stat_state};
+
 /// What changed between two scans.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Changes {
@@ -113,11 +115,6 @@ impl ThreadSet {
     }
 }
 
-fn read_name(tid: u32) -> Option<String> {
-    let name = fs::read_to_string(format!("/proc/self/task/{tid}/comm")).ok()?;
-    Some(name.trim_end_matches('\n').to_owned())
-}
-
 /// A thread's scheduler state as the kernel reports it in `/proc/<pid>/task/<tid>/stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -183,12 +180,9 @@ impl StatFile {
     }
 }
 
-/// The state field of a `stat` line: the first field after the parenthesised name, which may
-/// itself contain spaces and parentheses, so the last `)` is the anchor.
+/// The state field of a `stat` line.
 fn parse_state(stat: &[u8]) -> Option<ThreadState> {
-    let close = stat.iter().rposition(|&b| b == b')')?;
-    let c = *stat.get(close + 2)?;
-    Some(ThreadState::from_stat_char(c))
+    stat_state(stat).map(ThreadState::from_stat_char)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Who needs the unwinder. While at least one [`UnwindSession`] is held, the snapshots are kept
-//! fresh and handlers unwind; when the last one is dropped the watcher stops. The snapshots and
-//! caches stay allocated for the next session, but handlers fall back to the bare pc, since
-//! nothing keeps the stack mappings current any more.
+//! Who needs the unwinder. While at least one [`UnwindSession`] is held, handlers unwind, and
+//! while one of them is a watching session (all but those for one short job) the snapshots are
+//! kept fresh; when the last watching one is dropped the watcher stops. The snapshots and
+//! caches stay allocated for the next session, but once no session is held handlers fall back
+//! to the bare pc, since nothing keeps the stack mappings current any more.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +28,8 @@ pub(super) struct Sessions {
 
 struct State {
     holders: usize,
+    /// Holders that need the snapshots kept fresh; the watcher runs while there are any.
+    watching: usize,
     watcher: Option<Watcher>,
 }
 
@@ -37,12 +40,23 @@ impl Sessions {
         Sessions {
             state: Mutex::new(State {
                 holders: 0,
+                watching: 0,
                 watcher: None,
             }),
         }
     }
 
     pub(super) fn acquire(&'static self) -> io::Result<UnwindSession> {
+        self.acquire_with(true)
+    }
+
+    /// A session for one short job: the snapshots are brought up to date now, and no watcher
+    /// is started for it.
+    pub(super) fn acquire_unwatched(&'static self) -> io::Result<UnwindSession> {
+        self.acquire_with(false)
+    }
+
+    fn acquire_with(&'static self, watch: bool) -> io::Result<UnwindSession> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         // Before the first snapshot: every stack read relies on it.
         guarded_read::install()?;
@@ -50,19 +64,30 @@ impl Sessions {
         refresh_memory()?;
         if state.holders == 0 {
             cache_pool::install_global();
+        }
+        if state.watcher.is_none() {
+            // Nothing keeps the module snapshot current: bring it up to date (a no-op when the
+            // loader loaded and unloaded nothing since).
             refresh_modules();
+        }
+        if watch && state.watching == 0 {
             state.watcher = Some(Watcher::start()?);
         }
         state.holders += 1;
+        state.watching += usize::from(watch);
         HOLDERS.fetch_add(1, Ordering::AcqRel);
-        Ok(UnwindSession { sessions: self })
+        Ok(UnwindSession {
+            sessions: self,
+            watching: watch,
+        })
     }
 
-    fn release(&self) {
+    fn release(&self, watching: bool) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.holders -= 1;
+        state.watching -= usize::from(watching);
         HOLDERS.fetch_sub(1, Ordering::AcqRel);
-        if state.holders == 0 {
+        if state.watching == 0 {
             if let Some(watcher) = state.watcher.take() {
                 watcher.stop();
             }
@@ -88,6 +113,7 @@ impl Sessions {
 /// read into a crash.
 pub(crate) struct UnwindSession {
     sessions: &'static Sessions,
+    watching: bool,
 }
 
 impl UnwindSession {
@@ -95,10 +121,17 @@ impl UnwindSession {
     pub(crate) fn acquire() -> io::Result<UnwindSession> {
         GLOBAL.acquire()
     }
+
+    /// Brings the snapshots up to date for one short job, such as a thread dump, without
+    /// starting the watcher: the job's unwinds happen before anything could change enough to
+    /// matter, and a thread started for the job would only be one more thread to explain.
+    pub(crate) fn acquire_unwatched() -> io::Result<UnwindSession> {
+        GLOBAL.acquire_unwatched()
+    }
 }
 
 impl Drop for UnwindSession {
     fn drop(&mut self) {
-        self.sessions.release();
+        self.sessions.release(self.watching);
     }
 }

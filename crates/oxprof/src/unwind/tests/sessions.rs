@@ -26,6 +26,22 @@ fn watcher_runs_while_any_session_is_held_and_restarts() {
 }
 
 #[test]
+fn unwatched_sessions_enable_unwinding_without_a_watcher() {
+    static SESSIONS: Sessions = Sessions::new();
+    let brief = SESSIONS.acquire_unwatched().unwrap();
+    assert!(is_active());
+    assert!(!SESSIONS.watcher_running());
+    let watched = SESSIONS.acquire().unwrap();
+    assert!(SESSIONS.watcher_running());
+    drop(watched);
+    assert!(
+        !SESSIONS.watcher_running(),
+        "an unwatched holder keeps no watcher running"
+    );
+    drop(brief);
+}
+
+#[test]
 fn sessions_can_be_taken_from_many_threads_at_once() {
     let threads: Vec<_> = (0..4)
         .map(|_| {
