@@ -7,9 +7,15 @@
 //! samples keeping only a set of infos, exactly as pprof does, so weights stay precise and edges
 //! that skip dropped nodes become *residual* edges.
 
+mod names;
+pub mod tags;
+
 use std::collections::{HashMap, HashSet};
 
 use oxprof_profile::{Location, Profile, Sample};
+
+pub use names::shorten_function_name;
+use tags::{NodeTags, SampleTags, TagFormat};
 
 use crate::Report;
 
@@ -80,7 +86,7 @@ impl NodeInfo {
 
     /// The last tie-breaker of pprof's node orders: the info as Go's `fmt.Sprint` prints the
     /// struct, compared as a string.
-    fn go_sprint(&self) -> String {
+    pub(crate) fn go_sprint(&self) -> String {
         format!(
             "{{{} {} {} {} {} {} {}}}",
             self.name,
@@ -117,6 +123,9 @@ pub struct Node {
     pub incoming: Vec<usize>,
     /// Edges to callees.
     pub outgoing: Vec<usize>,
+    /// Labels of the samples through the node; only collected when
+    /// [`GraphOptions::tags`] asks for them.
+    pub tags: NodeTags,
 }
 
 impl Node {
@@ -209,6 +218,8 @@ pub struct GraphOptions {
     /// `(inline)` and `(partial-inline)` marks: all `top` needs, and on profiles with millions
     /// of distinct call edges most of the time and memory a graph costs.
     pub nodes_only: bool,
+    /// Collect each node's [tags](tags), as graphical reports draw them.
+    pub tags: Option<TagFormat>,
 }
 
 impl GraphOptions {
@@ -271,6 +282,10 @@ impl Graph {
                 continue;
             }
             seen_edges.clear();
+            let tags = options
+                .tags
+                .as_ref()
+                .and_then(|format| SampleTags::new(sample, format));
             let mut parent: Option<usize> = None;
             let mut residual = false;
             for &id in sample.location_id.iter().rev() {
@@ -288,6 +303,9 @@ impl Graph {
                         let node = &mut builder.nodes[n];
                         node.cum = node.cum.wrapping_add(w);
                         node.cum_div = node.cum_div.wrapping_add(dw);
+                        if let Some(tags) = &tags {
+                            node.tags.add(tags, w, dw, false);
+                        }
                     }
                     let wants_edge = !options.nodes_only || builder.inlined[n];
                     if let Some(p) = parent.filter(|&p| p != n && wants_edge) {
@@ -304,6 +322,9 @@ impl Graph {
                 let node = &mut builder.nodes[leaf];
                 node.flat = node.flat.wrapping_add(w);
                 node.flat_div = node.flat_div.wrapping_add(dw);
+                if let Some(tags) = &tags {
+                    node.tags.add(tags, w, dw, true);
+                }
             }
         }
         builder.finish(options.drop_negative)
@@ -347,7 +368,7 @@ impl Graph {
     }
 
     /// Reorders nodes so that the new node `i` is the old node `order[i]`.
-    fn permute(&mut self, order: &[usize]) {
+    pub(crate) fn permute(&mut self, order: &[usize]) {
         let mut new_index = vec![0; order.len()];
         for (new, &old) in order.iter().enumerate() {
             new_index[old] = new;
@@ -401,15 +422,31 @@ impl Graph {
     /// Removes edges whose absolute weight is below `cutoff`; returns how many were removed.
     pub fn trim_low_frequency_edges(&mut self, cutoff: i64) -> usize {
         let cutoff = cutoff.unsigned_abs();
+        self.retain_edges(|e| e.weight.unsigned_abs() >= cutoff)
+    }
+
+    /// Keeps only the edges `keep` accepts, renumbering the rest; returns how many were
+    /// removed.
+    ///
+    /// ```
+    /// use oxprof_report::graph::{Edge, Graph, Node};
+    /// let mut g = Graph {
+    ///     nodes: vec![Node { outgoing: vec![0, 1], ..Default::default() }, Node { incoming: vec![0], ..Default::default() }, Node { incoming: vec![1], ..Default::default() }],
+    ///     edges: vec![Edge { src: 0, dest: 1, ..Default::default() }, Edge { src: 0, dest: 2, residual: true, ..Default::default() }],
+    /// };
+    /// assert_eq!(g.retain_edges(|e| e.residual), 1);
+    /// assert_eq!((g.nodes[0].outgoing.as_slice(), g.edges[0].dest), (&[0][..], 2));
+    /// ```
+    pub fn retain_edges(&mut self, mut keep: impl FnMut(&Edge) -> bool) -> usize {
         let before = self.edges.len();
         let mut new_index = Vec::with_capacity(before);
         let mut kept = Vec::with_capacity(before);
         for e in &self.edges {
-            if e.weight.unsigned_abs() < cutoff {
-                new_index.push(None);
-            } else {
+            if keep(e) {
                 new_index.push(Some(kept.len()));
                 kept.push(*e);
+            } else {
+                new_index.push(None);
             }
         }
         self.edges = kept;

@@ -29,7 +29,9 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+pub mod callgrind;
 pub mod comments;
+pub mod dot;
 mod go_time;
 pub mod graph;
 pub mod header;

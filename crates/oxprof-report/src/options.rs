@@ -227,6 +227,26 @@ impl Report {
     /// yields each node's flat and cumulative value) and the total, as pprof does once the graph
     /// of a report is known. Other output units are left alone.
     pub fn select_output_unit(&mut self, values: impl IntoIterator<Item = (i64, i64)>) {
+        self.choose_output_unit(values, false);
+    }
+
+    /// [`select_output_unit`](Self::select_output_unit) for formats that print whole numbers
+    /// only (callgrind): the unit of the smallest value is kept even when it is far below the
+    /// total.
+    ///
+    /// ```
+    /// let p = oxprof_profile::Profile { sample_type: vec![oxprof_profile::ValueType::new("cpu", "nanoseconds")], ..Default::default() };
+    /// let o = oxprof_report::Options { total: Some(4_000_000_000), ..Default::default() };
+    /// let mut r = oxprof_report::Report::new(&p, &o, "callgrind")?;
+    /// r.select_integral_output_unit([(10_000_000, 10_000_000)]);
+    /// assert_eq!(r.options.output_unit, "ms");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn select_integral_output_unit(&mut self, values: impl IntoIterator<Item = (i64, i64)>) {
+        self.choose_output_unit(values, true);
+    }
+
+    fn choose_output_unit(&mut self, values: impl IntoIterator<Item = (i64, i64)>, integral: bool) {
         if self.options.output_unit != "minimum" {
             return;
         }
@@ -249,7 +269,7 @@ impl Report {
         }
         let min = self.apply_ratio(if min == 0 { self.total } else { min });
         let max = self.apply_ratio(self.total);
-        self.options.output_unit = measurement::minimum_unit(min, max, &self.sample_unit, false);
+        self.options.output_unit = measurement::minimum_unit(min, max, &self.sample_unit, integral);
     }
 }
 
