@@ -9,6 +9,9 @@
 //! - [`block`] and [`mutex`]: where threads wait and which critical sections make them wait,
 //!   recorded by the drop-in primitives of [`sync`].
 //! - [`threads`]: thread dumps, Go's goroutine profile: every thread's stack, state and labels.
+//! - [`custom`]: profiles a program defines for its own resources, as Go's `pprof.NewProfile`.
+//! - [`profiles`]: every named profile (heap, allocs, block, mutex, goroutine, threadcreate,
+//!   custom ones) found by name and written in any of Go's forms.
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -27,12 +30,14 @@ mod clock;
 mod contention;
 mod count_profile;
 pub mod cpu;
+pub mod custom;
 mod go_text;
 pub mod heap;
 mod internal_thread;
 pub mod labels;
 pub mod mutex;
 mod profile_build;
+pub mod profiles;
 mod random;
 mod signals;
 pub mod sync;

@@ -15,6 +15,7 @@ mod tracker;
 
 pub(crate) use report::{profile, write_text};
 pub(crate) use sampling::{block_rate, mutex_fraction, set_block_rate, set_mutex_fraction};
+pub(crate) use stack::{capture, TRUNCATED};
 pub use tracker::{Tracker, Waiting};
 
 use events::Events;
@@ -29,6 +30,16 @@ pub(crate) enum Kind {
     Block,
     /// Time waiters spent waiting for a lock, at the stack that released it.
     Mutex,
+}
+
+/// The number of records (distinct stacks) the profile of `kind` has now, without building it.
+pub(crate) fn record_count(kind: Kind) -> usize {
+    let events = match kind {
+        Kind::Block => &BLOCK_EVENTS,
+        Kind::Mutex => &MUTEX_EVENTS,
+    };
+    let snapshot = events.snapshot();
+    snapshot.by_stack.len() + usize::from(snapshot.overflow.recorded > 0)
 }
 
 /// A block event of `delay` ns at the caller's stack, if the block rate keeps it.

@@ -79,6 +79,12 @@ pub fn sample_rate() -> usize {
     sampling::rate()
 }
 
+/// The number of records a heap profile would have now (allocation sites by size class), as
+/// Go's profile index counts them, without building the profile.
+pub(crate) fn record_count() -> usize {
+    buckets::snapshot().iter().filter(|b| b.allocs > 0).count()
+}
+
 /// Exact allocation counts: for the whole process since it started, and for the calling thread.
 ///
 /// ```

@@ -124,6 +124,11 @@ fn settle_masks(infos: &mut [ThreadInfo], signo: i32) {
     }
 }
 
+/// The number of threads alive now.
+pub(super) fn thread_count() -> usize {
+    live_tids().map_or(0, |tids| tids.len())
+}
+
 fn live_tids() -> io::Result<Vec<u32>> {
     let mut tids = Vec::new();
     for entry in fs::read_dir("/proc/self/task")? {

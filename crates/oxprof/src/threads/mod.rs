@@ -102,8 +102,22 @@ pub fn profile() -> io::Result<Profile> {
     Ok(report::aggregated(report::per_thread(&dump, GOROUTINE)))
 }
 
+/// The `threadcreate` profile: the live threads, counted by how each started (see
+/// [`report::by_start`]). Takes a dump.
+pub(crate) fn creation_profile() -> io::Result<Profile> {
+    let dump = collect::take(ANSWER_TIMEOUT)?;
+    Ok(report::by_start(report::per_thread(&dump, THREADCREATE)))
+}
+
+/// The number of threads of the process now.
+pub(crate) fn count() -> usize {
+    collect::thread_count()
+}
+
 /// The sample type of thread dumps, Go's, so tools treat them as goroutine profiles.
 const GOROUTINE: &str = "goroutine";
+/// The sample type of the profile of thread starts.
+const THREADCREATE: &str = "threadcreate";
 
 /// The one frame of threads that gave no stack, as Go's `lostProfileEvent` stands for lost
 /// samples: a real function, so every tool that reads addresses shows it by name.

@@ -1,5 +1,6 @@
 //! A dump as profiles: one symbolized sample per thread (what the full text prints), and from
-//! it the `goroutine` profile (one sample per distinct stack and label set, counted).
+//! it the `goroutine` profile (one sample per distinct stack and label set, counted) and the
+//! `threadcreate` profile (threads by the frames that started them).
 
 use oxprof_profile::{Label, LabelValue, Profile};
 use regex::Regex;
@@ -76,6 +77,51 @@ pub(super) fn thread_index(labels: &[Label]) -> Option<usize> {
 pub(super) fn aggregated(mut per_thread: Profile) -> Profile {
     for sample in &mut per_thread.sample {
         sample.label.retain(|label| label.key != THREAD_INDEX);
+    }
+    compacted(per_thread)
+}
+
+/// Frames a thread's stack starts with before it reaches the code it was started to run: the
+/// C library's thread and process entry points and the standard library's thread and runtime
+/// start-up.
+const START_FRAMES: &str = r"^(<?(std|core|alloc)::.*|__rust.*|_start|__libc_start.*|start_thread|clone3?|__clone.*|main|thread_start)$";
+
+/// The `threadcreate` profile: live threads counted by how they started, each stack cut to its
+/// outermost frames up to and including the first that is neither the C library's nor the
+/// standard library's start-up (the function the thread was spawned with, or `main`'s callee
+/// for the main thread). Labels are dropped: they say what a thread does now, not how it began.
+pub(super) fn by_start(mut per_thread: Profile) -> Profile {
+    let start = Regex::new(START_FRAMES).expect("a valid pattern");
+    let functions: std::collections::HashMap<u64, &str> = per_thread
+        .function
+        .iter()
+        .map(|f| (f.id, f.name.as_str()))
+        .collect();
+    // Whether a location has a frame of the program's own (or an unnamed one) in its inline
+    // chain.
+    let program_frame: std::collections::HashMap<u64, bool> = per_thread
+        .location
+        .iter()
+        .map(|location| {
+            let own = location.line.is_empty()
+                || location.line.iter().any(|line| {
+                    functions
+                        .get(&line.function_id)
+                        .is_none_or(|name| !start.is_match(name))
+                });
+            (location.id, own)
+        })
+        .collect();
+    for sample in &mut per_thread.sample {
+        sample.label.clear();
+        // Location ids run leaf first: the kept part is a suffix.
+        if let Some(first_own) = sample
+            .location_id
+            .iter()
+            .rposition(|id| program_frame.get(id).copied().unwrap_or(true))
+        {
+            sample.location_id.drain(..first_own);
+        }
     }
     compacted(per_thread)
 }
