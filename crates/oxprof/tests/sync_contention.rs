@@ -84,9 +84,7 @@ fn truth() -> &'static Truth {
     })
 }
 
-/// The name of the first frame of each sample that is not std's drop machinery
-/// (`core::mem::drop` stays when not inlined: it is the caller's own call), with the sample's
-/// values.
+/// The leaf function's name of each sample, with the sample's values.
 fn by_leaf(profile: &Profile) -> Vec<(String, Vec<i64>)> {
     let function_name = |id: u64| {
         profile
@@ -100,13 +98,12 @@ fn by_leaf(profile: &Profile) -> Vec<(String, Vec<i64>)> {
         .sample
         .iter()
         .map(|s| {
-            let names = s.location_id.iter().flat_map(|id| {
-                let location = profile.location.iter().find(|l| l.id == *id).unwrap();
-                location.line.iter().map(|l| function_name(l.function_id))
-            });
-            let leaf = names
-                .into_iter()
-                .find(|n| !n.starts_with("core::mem::drop"))
+            let leaf = s
+                .location_id
+                .first()
+                .and_then(|id| profile.location.iter().find(|l| l.id == *id))
+                .and_then(|l| l.line.first())
+                .map(|line| function_name(line.function_id))
                 .unwrap_or_default();
             (leaf, s.value.clone())
         })
