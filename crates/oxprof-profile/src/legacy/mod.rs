@@ -5,6 +5,7 @@
 mod contention;
 mod count;
 mod cpu;
+mod folded;
 mod heap;
 mod maps;
 mod stacks;
@@ -15,9 +16,9 @@ use crate::{Error, ErrorKind, Profile, Result};
 impl Profile {
     /// Parses a profile in any format pprof reads: `profile.proto` (gzipped or not), Go's
     /// `debug=1` text profiles (heap, mutex, block, goroutine, threadcreate) and the gperftools
-    /// binary CPU format, gzipped or not. Legacy formats carry no symbols, so their locations
-    /// hold addresses only, tied to the mappings listed in the profile's memory map section (or
-    /// to one catch-all mapping).
+    /// binary CPU format, gzipped or not, and folded stacks ([`Profile::parse_folded`]). Legacy
+    /// formats carry no symbols, so their locations hold addresses only, tied to the mappings
+    /// listed in the profile's memory map section (or to one catch-all mapping).
     ///
     /// ```
     /// let text = b"goroutine profile: total 3\n3 @ 0x45e7c5 0x4011f1\n";
@@ -46,6 +47,9 @@ impl Profile {
             if let Some(profile) = parser(data)? {
                 return Ok(profile);
             }
+        }
+        if let Some(profile) = folded::parse(data)? {
+            return Ok(profile);
         }
         if looks_like_protobuf(data) {
             Profile::decode(data)
