@@ -32,6 +32,7 @@
 pub mod callgrind;
 pub mod comments;
 pub mod dot;
+pub mod flame;
 mod go_time;
 pub mod graph;
 pub mod header;
