@@ -184,7 +184,7 @@ pub(crate) fn generate(
         );
     }
     let mut options = report_options(&profile, &config)?;
-    if let Some(re) = &command.param {
+    if let Some(re) = command.param.as_ref().filter(|_| command.name != "flame") {
         compile_argument(re)?;
     }
     if config.relative_percentages {
@@ -204,11 +204,18 @@ pub(crate) fn generate(
 }
 
 /// pprof's per-command adjustments that live outside the report options: the granularity raw
-/// and proto output need, and the shell's default of ten entries for `top`.
+/// and proto output need, the shell's default of ten entries for `top`, and the output file
+/// `-flame` names.
 fn command_overrides(command: &Command, config: &Config, interactive: bool) -> Config {
     let mut config = config.clone();
     if matches!(command.name.as_str(), "raw" | "proto") {
         config.granularity = "addresses".into();
+    }
+    // The argument of -flame is where the SVG goes.
+    if let Some(file) = command.param.as_ref().filter(|_| command.name == "flame") {
+        if file != "-" {
+            config.output = file.clone();
+        }
     }
     if interactive && config.nodecount == -1 && matches!(command.name.as_str(), "top" | "text") {
         config.nodecount = 10;
@@ -304,6 +311,7 @@ fn write_report(
             tags::write_tags(out, profile, &Report::new(profile, options, "tags")?, units)?
         }
         ("comments", _) => comments::write_comments(out, profile)?,
+        ("flame" | "folded", _) => crate::flame::write(out, profile, options, &command.name)?,
         ("raw", _) => raw::write_raw(out, profile)?,
         ("proto", _) => {
             // pprof applies -divide_by to the values it saves.

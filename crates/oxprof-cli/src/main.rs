@@ -8,6 +8,7 @@
 mod driver;
 mod fetch;
 mod flags;
+mod flame;
 mod shell;
 
 use std::{

@@ -130,6 +130,14 @@ pub(crate) static FLAGS: &[Flag] = &[
     // Output formats.
     command("comments", "Output all profile comments"),
     param_command(
+        "flame",
+        "Outputs an interactive flame graph (SVG) to the named file (- for standard output)",
+    ),
+    command(
+        "folded",
+        "Outputs folded stacks, one \"a;b;c value\" line per stack",
+    ),
+    param_command(
         "peek",
         "Output callers/callees of functions matching regexp",
     ),

@@ -4,6 +4,7 @@
 //! binary through the helpers here.
 
 mod cli;
+mod flame;
 mod golden;
 mod runtime;
 
