@@ -10,7 +10,8 @@
 //! over libc's, so every call from Rust code and every interposable call from C libraries comes
 //! here first; each counts whether it was made inside oxprof's handler and forwards to libc.
 //! Then allocation-heavy, lock-heavy work on four threads is profiled at 1000 Hz, in CPU and in
-//! wall-clock mode, and every in-handler count must stay zero.
+//! wall-clock mode, and dumped with `oxprof::threads` (whose handler unwinds every thread it
+//! signals), and every in-handler count must stay zero.
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
@@ -553,6 +554,22 @@ fn profile_workload(mode: Mode, process_timer: bool, run: Duration) -> Profile {
     profile
 }
 
+/// Dumps every thread `dumps` times while the workload runs; returns the threads dumped and how
+/// many of them had stacks of 4 or more frames.
+fn dump_workload(dumps: usize) -> (i64, i64) {
+    let workers = workload::Workers::start(4, |_| {});
+    let (mut threads, mut deep) = (0, 0);
+    for _ in 0..dumps {
+        let profile = oxprof::threads::profile().expect("a thread dump");
+        let (n, d) = sample_counts(&profile, 4);
+        threads += n;
+        deep += d;
+    }
+    let rounds = workers.stop();
+    println!("{dumps} thread dumps: {rounds} rounds of work, {threads} threads, {deep} of them with 4+ frames");
+    (threads, deep)
+}
+
 #[test]
 fn the_signal_handler_never_allocates_or_locks() {
     let _watchdog = Watchdog::start(Duration::from_secs(60));
@@ -567,6 +584,7 @@ fn the_signal_handler_never_allocates_or_locks() {
     // allowed call that shows the counters see the handler's calls at all.
     profile_workload(Mode::Cpu, true, Duration::from_millis(500));
     let gettid_in_handler = watch::counts(watch::Call::Gettid).1 - gettid_before;
+    let dumps = dump_workload(8);
     let end = watch::snapshot();
 
     println!("{:<16} {:>12} {:>14}", "call", "outside", "inside handler");
@@ -599,6 +617,11 @@ fn the_signal_handler_never_allocates_or_locks() {
              a handler that does not unwind proves nothing"
         );
     }
+    let (threads, deep) = dumps;
+    assert!(
+        deep * 2 >= threads,
+        "thread dumps: only {deep} of {threads} threads have 4 or more frames"
+    );
     assert!(
         violations.is_empty(),
         "the signal handler allocated or locked: {}",
