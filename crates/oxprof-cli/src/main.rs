@@ -1,10 +1,12 @@
 //! The `oxprof` command: `go tool pprof`'s interface over oxprof's profile and report crates.
 //!
 //! This file only dispatches: [`flags`] reads the command line, [`driver`] fetches the profiles
-//! and prints a report, [`shell`] runs the interactive mode. Every failure ends here as one
-//! `oxprof: ` line on standard error and exit status 2; a closed output pipe is a normal end.
+//! and prints a report, [`shell`] runs the interactive mode, and `oxprof benchstat` goes to
+//! [`benchstat`]. Every failure ends here as one `oxprof: ` line on standard error and exit
+//! status 2; a closed output pipe is a normal end.
 #![forbid(unsafe_code)]
 
+mod benchstat;
 mod driver;
 mod fetch;
 mod flags;
@@ -39,6 +41,10 @@ fn run() -> Result<()> {
                 .map_err(|a| anyhow!("argument {a:?} is not valid UTF-8"))
         })
         .collect::<Result<Vec<_>>>()?;
+    if args.first().is_some_and(|a| a == "benchstat") {
+        let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+        return benchstat::run(args[1..].to_vec(), &mut out, &mut err);
+    }
     let invocation = match flags::parse(args).map_err(|e| anyhow!(e))? {
         flags::Parsed::Help => {
             let mut out = io::stdout().lock();

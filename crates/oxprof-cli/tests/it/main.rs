@@ -1,8 +1,9 @@
 //! The `oxprof` binary from the outside, in one test binary: `cli` checks flags, help, errors,
 //! the shell and HTTP fetching; `golden` checks reports byte for byte against `go tool pprof`;
 //! `runtime` reads profiles the `oxprof` runtime crate takes of this test binary. All run the
-//! binary through the helpers here.
+//! binary through the helpers here. `benchstat` checks `oxprof benchstat`.
 
+mod benchstat;
 mod cli;
 mod flame;
 mod golden;
