@@ -4,11 +4,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use oxprof_benchfmt::{BenchResult, Name, Value};
+
 /// What one measurement of a benchmark found, Go's `testing.BenchmarkResult`: the iteration
 /// count, the time they took, and what they allocated.
 ///
 /// Its `Display` is Go's `BenchmarkResult.String()`, the result line after the name without the
-/// allocation columns ([`mem_string`](BenchmarkResult::mem_string) gives those):
+/// allocation columns; [`to_bench_result`](BenchmarkResult::to_bench_result) gives the whole
+/// line:
 ///
 /// ```
 /// use std::time::Duration;
@@ -19,7 +22,6 @@ use std::time::Duration;
 ///     ..Default::default()
 /// };
 /// assert_eq!(r.to_string(), " 8640690\t        25.23 ns/op\t 396.35 MB/s");
-/// assert_eq!(r.mem_string(), "       0 B/op\t       0 allocs/op");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BenchmarkResult {
@@ -96,61 +98,58 @@ impl BenchmarkResult {
         (self.bytes as f64 * self.n as f64 / 1e6) / self.t.as_secs_f64()
     }
 
-    /// The allocation columns, Go's `MemString()`: `B/op` and `allocs/op`.
+    /// The result as a line of Go's benchmark format (name given with its `Benchmark`
+    /// prefix): `ns/op` (left out when a reported `ns/op` is 0), `MB/s` when bytes were set,
+    /// reported metrics sorted by unit, then, with `allocs`, `B/op` and `allocs/op`, in the
+    /// order and units `go test` prints them.
     ///
     /// ```
-    /// let r = oxprof_bench::BenchmarkResult { n: 1, mem_allocs: 3, mem_bytes: 48, ..Default::default() };
-    /// assert_eq!(r.mem_string(), "      48 B/op\t       3 allocs/op");
+    /// let r = oxprof_bench::BenchmarkResult {
+    ///     n: 1000, t: std::time::Duration::from_micros(25), mem_allocs: 2000, mem_bytes: 32_000,
+    ///     ..Default::default()
+    /// };
+    /// let line = r.to_bench_result("BenchmarkJoin-2", true);
+    /// assert_eq!(line.name.as_str(), "Join-2");
+    /// assert_eq!(line.value("B/op"), Some(32.0));
+    /// assert_eq!(
+    ///     line.to_go_test_line(18),
+    ///     "BenchmarkJoin-2   \t    1000\t        25.00 ns/op\t      32 B/op\t       2 allocs/op"
+    /// );
     /// ```
-    pub fn mem_string(&self) -> String {
-        format!(
-            "{:8} B/op\t{:8} allocs/op",
-            self.allocated_bytes_per_op(),
-            self.allocs_per_op()
-        )
-    }
-}
-
-impl fmt::Display for BenchmarkResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:8}", self.n)?;
+    pub fn to_bench_result(&self, name: &str, allocs: bool) -> BenchResult {
+        let mut values = Vec::new();
         let ns = match self.extra.get("ns/op") {
             Some(v) => *v,
             None => self.t.as_nanos() as f64 / self.n as f64,
         };
         if ns != 0.0 && !ns.is_nan() {
-            f.write_str("\t")?;
-            pretty_print(f, ns, "ns/op")?;
+            values.push(Value::new(ns, "ns/op"));
         }
         let mbs = self.mb_per_sec();
         if mbs != 0.0 {
-            write!(f, "\t{mbs:7.2} MB/s")?;
+            values.push(Value::new(mbs, "MB/s"));
         }
         for (unit, value) in &self.extra {
             if !matches!(unit.as_str(), "ns/op" | "MB/s" | "B/op" | "allocs/op") {
-                f.write_str("\t")?;
-                pretty_print(f, *value, unit)?;
+                values.push(Value::new(*value, unit.as_str()));
             }
         }
-        Ok(())
+        if allocs {
+            values.push(Value::new(self.allocated_bytes_per_op() as f64, "B/op"));
+            values.push(Value::new(self.allocs_per_op() as f64, "allocs/op"));
+        }
+        let name = name.strip_prefix("Benchmark").unwrap_or(name);
+        BenchResult::new(Name::new(name), self.n, values)
     }
 }
 
-/// Go's `prettyPrint`: ten places before the decimal point, four significant digits for small
-/// values, field widths chosen so decimal points line up across lines.
-fn pretty_print(f: &mut fmt::Formatter<'_>, x: f64, unit: &str) -> fmt::Result {
-    let y = x.abs();
-    let (width, precision) = match y {
-        _ if y == 0.0 || y >= 999.95 => (10, 0),
-        _ if y >= 99.995 => (12, 1),
-        _ if y >= 9.9995 => (13, 2),
-        _ if y >= 0.99995 => (14, 3),
-        _ if y >= 0.099995 => (15, 4),
-        _ if y >= 0.0099995 => (16, 5),
-        _ if y >= 0.00099995 => (17, 6),
-        _ => (18, 7),
-    };
-    write!(f, "{x:width$.precision$} {unit}")
+/// Go's `BenchmarkResult.String()`: the iteration count and the values of a result line,
+/// without the name and the allocation columns.
+impl fmt::Display for BenchmarkResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.to_bench_result("", false).to_go_test_line(0);
+        f.write_str(line.split_once('\t').map_or("", |(_, rest)| rest))
+    }
 }
 
 #[cfg(test)]

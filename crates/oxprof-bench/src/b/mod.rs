@@ -585,19 +585,14 @@ impl B {
                     any_failed = true;
                     continue;
                 }
-                let mut line = format!(
-                    "{:<width$}\t{}",
-                    bench_name,
-                    b.result,
-                    width = ctx.max_len.get()
-                );
-                if ctx.benchmem || b.show_allocs {
-                    line.push('\t');
-                    line.push_str(&b.result.mem_string());
-                    if !ctx.counting_allocs && !ctx.allocs_unavailable_shown.replace(true) {
-                        report.borrow_mut().note(ALLOCS_UNAVAILABLE);
-                    }
+                let allocs = ctx.benchmem || b.show_allocs;
+                if allocs && !ctx.counting_allocs && !ctx.allocs_unavailable_shown.replace(true) {
+                    report.borrow_mut().note(ALLOCS_UNAVAILABLE);
                 }
+                let mut line = b
+                    .result
+                    .to_bench_result(&bench_name, allocs)
+                    .to_go_test_line(ctx.max_len.get());
                 line.push('\n');
                 report.borrow_mut().output(Some(&b.name), &line);
             }
