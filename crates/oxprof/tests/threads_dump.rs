@@ -170,6 +170,32 @@ fn the_calling_thread_comes_first_without_the_dump_machinery() {
 }
 
 #[test]
+fn concurrent_dumps_take_turns_and_never_show_the_dump_machinery() {
+    parked();
+    let dumpers: Vec<_> = (0..3)
+        .map(|_| {
+            std::thread::spawn(|| {
+                (0..2)
+                    .map(|_| String::from_utf8(dump(2)).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for dumper in dumpers {
+        for text in dumper.join().unwrap() {
+            for name in parked().keys() {
+                assert!(
+                    text.contains(&format!(" \"{name}\" [")),
+                    "{name} missing from\n{text}"
+                );
+            }
+            // A dumper waiting for its turn, or symbolizing its own dump, is cut at its call.
+            assert!(!text.contains("oxprof::threads::"), "{text}");
+        }
+    }
+}
+
+#[test]
 fn the_proto_counts_four_threads_per_function_with_their_labels() {
     let profile = Profile::parse(&dump(0)).unwrap();
     assert_eq!(profile.sample_type[0].ty, "goroutine");

@@ -48,9 +48,10 @@ pub(crate) use proc_info::{read_name, stat_state};
 pub const ANSWER_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The real-time signal a dump sends to every thread: `SIGRTMIN + 5`. A program that blocks
-/// signals in its threads can leave this one open to have them in dumps; one that needs this
-/// signal for itself keeps it, since signals that are not a dump's go on to the handler installed
-/// before oxprof's.
+/// signals in its threads can leave this one open to have them in dumps. One that uses this
+/// signal itself keeps it: signals that are not a dump's go on to the handler installed before
+/// oxprof's (installed at the first dump). A handler installed after that without passing
+/// foreign signals on leaves every other thread not answering.
 ///
 /// ```
 /// assert_eq!(oxprof::threads::signal_number(), libc::SIGRTMIN() + 5);
