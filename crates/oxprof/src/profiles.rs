@@ -1,6 +1,6 @@
 //! Every named profile in one registry, as Go's `pprof.Lookup` and `pprof.Profiles` see them:
 //! the built-in ones (`allocs`, `block`, `goroutine`, `heap`, `mutex`, `threadcreate`) and the
-//! program's [custom](crate::custom) ones, each with its name, a one-line description, a count,
+//! [program's own](crate::custom), each with its name, a one-line description, a count,
 //! and a way to write it by name in any of Go's forms, so live endpoints serve them all alike.
 //! The CPU profile is not among them: it covers a span of time, not a moment.
 //!
