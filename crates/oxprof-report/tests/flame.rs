@@ -103,6 +103,12 @@ fn folded_stacks_read_back_and_write_the_same() {
     let report = Report::new(&profile, &Options::default(), "folded").unwrap();
     assert_eq!(folded(&FlameGraph::new(&profile, &report)), text);
 
+    // Names may end in numbers: a file is differential only when every line has two counts.
+    let numbered = "main;frame 1 5\nmain;other 3\n";
+    let profile = Profile::parse(numbered.as_bytes()).unwrap();
+    let report = Report::new(&profile, &Options::default(), "folded").unwrap();
+    assert_eq!(folded(&FlameGraph::new(&profile, &report)), numbered);
+
     let diff = "main;a 10 40\nmain;b 30 10\nmain;c;d 0 5\nmain;e 7 0\n";
     let profile = Profile::parse(diff.as_bytes()).unwrap();
     let report = Report::new(&profile, &Options::default(), "folded").unwrap();

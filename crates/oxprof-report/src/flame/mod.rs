@@ -18,6 +18,14 @@ use crate::graph::{self, NodeInfo};
 use crate::Report;
 
 /// The name of the root frame, which stands for every sample.
+///
+/// ```
+/// let p = oxprof_profile::Profile::parse_folded(b"main 1\n")?;
+/// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+/// let g = oxprof_report::flame::FlameGraph::new(&p, &report);
+/// assert_eq!(g.name(g.root()), oxprof_report::flame::ROOT_NAME);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const ROOT_NAME: &str = "root";
 
 /// The samples of a profile as a tree of frames, root first. Frames are stored in depth-first
@@ -36,7 +44,7 @@ pub const ROOT_NAME: &str = "root";
 /// assert_eq!(g.root().value, 5);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlameGraph {
     /// What the values measure (`cpu`, `alloc_space`...).
     pub sample_type: String,
@@ -47,7 +55,7 @@ pub struct FlameGraph {
     pub diff: bool,
     /// Every distinct frame name; [`Frame::name`] indexes it. The root's is [`ROOT_NAME`].
     pub names: Vec<String>,
-    /// The frames, depth first; `frames[0]` is the root.
+    /// The frames, depth first; `frames[0]` is the root, which every graph has.
     pub frames: Vec<Frame>,
 }
 
@@ -83,6 +91,11 @@ pub struct Frame {
 impl Frame {
     /// How much the frame's own weight grew (negative: shrank) from the base to the profile:
     /// what a differential flame graph colours.
+    ///
+    /// ```
+    /// let shrank = oxprof_report::flame::Frame { self_value: 2, base_self: 5, ..Default::default() };
+    /// assert_eq!(shrank.self_delta(), -3);
+    /// ```
     pub fn self_delta(&self) -> i64 {
         self.self_value.wrapping_sub(self.base_self)
     }
@@ -94,6 +107,19 @@ impl FlameGraph {
     /// follows the granularity the profile was aggregated to and every filter applied to it.
     /// Samples labelled as diff-base samples (`pprof::base=true`, negated by `-diff_base`) count
     /// towards the base values instead.
+    ///
+    /// ```
+    /// use oxprof_profile::Profile;
+    /// let after = Profile::parse_folded(b"main;a 5\nmain;b 1\n")?;
+    /// let before = Profile::parse_folded(b"main;a 2\nmain;b 3\n")?;
+    /// let diff = after.with_base(before, true, false)?; // what -diff_base does
+    /// let report = oxprof_report::Report::new(&diff, &Default::default(), "flame")?;
+    /// let g = oxprof_report::flame::FlameGraph::new(&diff, &report);
+    /// assert!(g.diff);
+    /// let a = &g.frames[2];
+    /// assert_eq!((g.name(a), a.value, a.base, a.self_delta()), ("a", 5, 2, 3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(profile: &Profile, report: &Report) -> FlameGraph {
         let options = report.graph_options();
         let mut builder = Builder::default();
@@ -134,11 +160,28 @@ impl FlameGraph {
     }
 
     /// The root frame, which holds every sample.
+    ///
+    /// ```
+    /// let p = oxprof_profile::Profile::parse_folded(b"main;a 5\nmain 1\n")?;
+    /// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+    /// let g = oxprof_report::flame::FlameGraph::new(&p, &report);
+    /// assert_eq!((g.name(g.root()), g.root().value), ("root", 6));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn root(&self) -> &Frame {
         &self.frames[0]
     }
 
     /// The name of `frame`.
+    ///
+    /// ```
+    /// let p = oxprof_profile::Profile::parse_folded(b"main;a 5\n")?;
+    /// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+    /// let g = oxprof_report::flame::FlameGraph::new(&p, &report);
+    /// let names: Vec<&str> = g.frames.iter().map(|f| g.name(f)).collect();
+    /// assert_eq!(names, ["root", "main", "a"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self, frame: &Frame) -> &str {
         &self.names[frame.name]
     }
