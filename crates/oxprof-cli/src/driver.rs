@@ -15,6 +15,7 @@ use oxprof_symbolize::{Demangle, Symbolizer};
 use crate::{
     fetch,
     flags::{Command, Config, Sources},
+    graphs,
 };
 
 /// Fetches every source and base, merges them and prepares the result as pprof does: base
@@ -158,8 +159,12 @@ pub(crate) fn open_output(
         return Ok(Box::new(io::BufWriter::new(file)));
     }
     // pprof keeps binary formats away from terminals: they go to ./profileNNN.pb.gz instead.
-    if command.name == "proto" && (interactive || io::stdout().is_terminal()) {
-        let (path, file) = fetch::new_numbered_file(std::path::Path::new(""), "profile", ".pb.gz")?;
+    let away = match command.name.as_str() {
+        "proto" => Some(".pb.gz"),
+        name => graphs::lookup(name).map(|g| g.suffix),
+    };
+    if let Some(suffix) = away.filter(|_| interactive || io::stdout().is_terminal()) {
+        let (path, file) = fetch::new_numbered_file(std::path::Path::new(""), "profile", suffix)?;
         eprintln!("Generating report in {}", path.display());
         return Ok(Box::new(io::BufWriter::new(file)));
     }
@@ -197,19 +202,28 @@ pub(crate) fn generate(
     let granularity: Granularity = config.granularity.parse()?;
     profile.aggregate_to(granularity, !config.noinlines, false)?;
 
+    if let Some(graph) = graphs::lookup(&command.name) {
+        if graph.opens_viewer() && config.output.is_empty() {
+            return graphs::view(&profile, &options, graph, &config, interactive);
+        }
+    }
     let mut out = open_output(&config, command, interactive)?;
     write_report(&mut *out, &mut profile, command, &options, &units)?;
     out.flush()?;
     Ok(())
 }
 
-/// pprof's per-command adjustments that live outside the report options: the granularity raw
-/// and proto output need, the shell's default of ten entries for `top`, and the output file
-/// `-flame` names.
+/// pprof's per-command adjustments that live outside the report options: the granularity raw,
+/// proto and callgrind output need, the shell's default of ten entries for `top`, and the
+/// output file `-flame` names.
 fn command_overrides(command: &Command, config: &Config, interactive: bool) -> Config {
     let mut config = config.clone();
-    if matches!(command.name.as_str(), "raw" | "proto") {
+    if matches!(
+        command.name.as_str(),
+        "raw" | "proto" | "callgrind" | "kcachegrind"
+    ) {
         config.granularity = "addresses".into();
+        config.noinlines = false;
     }
     // The argument of -flame is where the SVG goes.
     if let Some(file) = command.param.as_ref().filter(|_| command.name == "flame") {
@@ -324,7 +338,11 @@ fn write_report(
             }
             profile.write_to(&mut *out)?;
         }
-        (other, _) => bail!("the {other} report is not available in oxprof yet"),
+        ("dot", _) => oxprof_report::dot::write_dot(out, profile, options)?,
+        (other, _) => match graphs::lookup(other) {
+            Some(graph) => out.write_all(&graphs::produce(profile, options, graph)?)?,
+            None => bail!("the {other} report is not available in oxprof yet"),
+        },
     }
     Ok(())
 }

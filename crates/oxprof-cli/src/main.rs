@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 
 mod benchstat;
+mod browser;
 mod driver;
 mod fetch;
 mod flags;
 mod flame;
+mod graphs;
 mod shell;
 
 use std::{

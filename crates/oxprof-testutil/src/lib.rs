@@ -1,8 +1,9 @@
 //! Helpers shared by oxprof's tests: where the bundled test data lives, and how to run the
-//! reference implementation, `go tool pprof`.
+//! reference implementation, `go tool pprof`, and Graphviz's `dot`.
 //!
-//! Interop tests need `go`. On a developer machine without it they skip with a note; under
-//! `CI=true` a missing `go` fails the test, because CI must install it (`.ci/run` does).
+//! Interop tests need `go` (and graph tests Graphviz's `dot`). On a developer machine without
+//! them they skip with a note; under `CI=true` a missing one fails the test, because CI must
+//! install it (`.ci/run` does).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -62,4 +63,28 @@ pub fn go_pprof() -> Option<Command> {
     cmd.args(["tool", "pprof"])
         .env("PPROF_TMPDIR", std::env::temp_dir());
     Some(cmd)
+}
+
+/// Graphviz's `dot` command ready for arguments, or `None` (after printing why) when it is not
+/// installed outside CI. Panics when `dot` is missing and `CI` is set.
+///
+/// ```no_run
+/// if let Some(mut dot) = oxprof_testutil::graphviz_dot() {
+///     assert!(dot.arg("-V").output().unwrap().status.success());
+/// }
+/// ```
+pub fn graphviz_dot() -> Option<Command> {
+    let found = Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Graphviz's dot is not installed but CI is set: .ci/run must install graphviz"
+        );
+        eprintln!("note: Graphviz's dot is not installed; skipping a Graphviz check");
+        return None;
+    }
+    Some(Command::new("dot"))
 }

@@ -28,6 +28,8 @@ pub(crate) struct Config {
     /// The name and tag filters, handed as they are to `Profile::apply_filters`.
     pub filters: FilterOptions,
     pub noinlines: bool,
+    /// Print the path of a page (`web`) instead of opening a browser.
+    pub no_browser: bool,
     /// `functions`, `filefunctions`, `files`, `lines` or `addresses`.
     pub granularity: String,
 }
@@ -52,6 +54,7 @@ impl Default for Config {
             trim: true,
             filters: FilterOptions::default(),
             noinlines: false,
+            no_browser: false,
             granularity: "functions".into(),
         }
     }

@@ -128,6 +128,7 @@ const fn unavailable(name: &'static str) -> Flag {
 /// The table. Listings sort by name, as pprof's do; only the sample shortcuts' order matters.
 pub(crate) static FLAGS: &[Flag] = &[
     // Output formats.
+    command("callgrind", "Outputs a graph in callgrind format"),
     command("comments", "Output all profile comments"),
     param_command(
         "flame",
@@ -137,6 +138,17 @@ pub(crate) static FLAGS: &[Flag] = &[
         "folded",
         "Outputs folded stacks, one \"a;b;c value\" line per stack",
     ),
+    command("dot", "Outputs a graph in DOT format"),
+    command("eog", "Visualize graph through eog"),
+    command("evince", "Visualize graph through evince"),
+    command("gif", "Outputs a graph image in GIF format"),
+    command("gv", "Visualize graph through gv"),
+    command("kcachegrind", "Visualize report in KCachegrind"),
+    command("pdf", "Outputs a graph in PDF format"),
+    command("png", "Outputs a graph image in PNG format"),
+    command("ps", "Outputs a graph in PS format"),
+    command("svg", "Outputs a graph in SVG format"),
+    command("web", "Visualize graph through web browser"),
     param_command(
         "peek",
         "Output callers/callees of functions matching regexp",
@@ -270,6 +282,11 @@ pub(crate) static FLAGS: &[Flag] = &[
         "Skip tags matching this regexp",
     ),
     option(
+        "no_browser",
+        |c| Field::Bool(&mut c.no_browser),
+        "Skip opening a browser: print where the page is",
+    ),
+    option(
         "noinlines",
         |c| Field::Bool(&mut c.noinlines),
         "Ignore inlines.",
@@ -388,24 +405,11 @@ pub(crate) static FLAGS: &[Flag] = &[
         "Display allocated object counts",
     ),
     // pprof flags for features oxprof does not have yet.
-    unavailable("callgrind"),
     unavailable("disasm"),
-    unavailable("dot"),
-    unavailable("eog"),
-    unavailable("evince"),
-    unavailable("gif"),
-    unavailable("gv"),
-    unavailable("kcachegrind"),
     unavailable("list"),
-    unavailable("pdf"),
-    unavailable("png"),
-    unavailable("ps"),
-    unavailable("svg"),
     unavailable("topproto"),
-    unavailable("web"),
     unavailable("weblist"),
     unavailable("http"),
-    unavailable("no_browser"),
     unavailable("tools"),
     unavailable("tls_cert"),
     unavailable("tls_key"),

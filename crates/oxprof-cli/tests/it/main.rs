@@ -7,6 +7,7 @@ mod benchstat;
 mod cli;
 mod flame;
 mod golden;
+mod graphs;
 mod runtime;
 
 use std::{
