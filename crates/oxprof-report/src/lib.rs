@@ -9,7 +9,9 @@
 //! [`graph::Graph`] collects samples into nodes and edges with flat and cumulative weights, and
 //! [`graph::trimmed`] drops and cuts nodes as pprof does. Each report module (`top`, `tree`,
 //! `traces`, `tags`, `raw`, `comments`) writes one format, and [`measurement`] formats values
-//! and percentages exactly as pprof does.
+//! and percentages exactly as pprof does. The call graph is also drawn: [`dot::DotGraph`] styles
+//! it as pprof's `-dot` does, [`layout`] places it without Graphviz and [`svg`] draws it;
+//! [`callgrind`] writes it for KCachegrind.
 //!
 //! Everything here is a pure function over data that writes to `&mut dyn Write`: filters and
 //! granularity are applied to the profile before a report is made (`oxprof-profile`).

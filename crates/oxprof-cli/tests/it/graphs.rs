@@ -144,7 +144,6 @@ fn graphs_match_go_tool_pprof() {
             &labelled,
         ],
         &["-callgrind", &heap],
-        &["-callgrind", &large],
         &["-callgrind", &labelled],
     ];
     for args in cases {

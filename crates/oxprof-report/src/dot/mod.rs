@@ -33,6 +33,10 @@ pub enum Shape {
 
 impl Shape {
     /// The Graphviz name of the shape.
+    ///
+    /// ```
+    /// assert_eq!(oxprof_report::dot::Shape::Box.as_str(), "box");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Shape::Box => "box",
@@ -42,6 +46,12 @@ impl Shape {
 }
 
 /// What a node of the drawing stands for.
+///
+/// ```
+/// use oxprof_report::dot::{dot_color, DotNodeKind};
+/// let kind = DotNodeKind::Function { color: dot_color(0.5, false), fill_color: dot_color(0.5, true) };
+/// assert!(matches!(kind, DotNodeKind::Function { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DotNodeKind {
     /// A node of the call graph, with its outline and fill colours.
@@ -135,7 +145,25 @@ pub struct DotGraph {
 }
 
 impl DotGraph {
-    /// The graph of `profile` trimmed and styled as `go tool pprof -dot` draws it.
+    /// The graph of `profile` trimmed and styled as `go tool pprof -dot` draws it: call graph
+    /// nodes named `N1`, `N2`... in pprof's order, each followed by its tags.
+    ///
+    /// ```
+    /// use oxprof_profile::{Function, Line, Location, Profile, Sample, ValueType};
+    /// let loc = |id| Location { id, line: vec![Line { function_id: id, ..Default::default() }], ..Default::default() };
+    /// let f = |id, name: &str| Function { id, name: name.into(), ..Default::default() };
+    /// let p = Profile {
+    ///     sample_type: vec![ValueType::new("samples", "count")],
+    ///     sample: vec![Sample { location_id: vec![2, 1], value: vec![4], label: vec![] }],
+    ///     location: vec![loc(1), loc(2)],
+    ///     function: vec![f(1, "main"), f(2, "work")],
+    ///     ..Default::default()
+    /// };
+    /// let g = oxprof_report::dot::DotGraph::new(&p, &Default::default())?;
+    /// assert_eq!((g.nodes.len(), g.edges.len()), (2, 1));
+    /// assert_eq!(g.edges[0].label, " 4");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(profile: &Profile, options: &Options) -> io::Result<DotGraph> {
         let mut report = Report::new(profile, options, "dot")?;
         let t = visual::trimmed(profile, &mut report);
@@ -437,6 +465,11 @@ pub fn escape(text: &str) -> String {
 }
 
 /// How a line of a label is aligned.
+///
+/// ```
+/// use oxprof_report::dot::{label_lines, Align};
+/// assert_eq!(label_lines("File: app\\l")[0].1, Align::Left);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     /// Centred (`\n`).

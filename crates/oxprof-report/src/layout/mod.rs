@@ -61,7 +61,7 @@ pub struct Rect {
 }
 
 impl Rect {
-    /// The centre point.
+    /// The centre point (see the type's example).
     pub fn center(&self) -> Point {
         Point {
             x: self.x + self.width / 2.0,
@@ -69,7 +69,7 @@ impl Rect {
         }
     }
 
-    /// Whether the two boxes share any interior point.
+    /// Whether the two boxes share any interior point (see the type's example).
     pub fn overlaps(&self, other: &Rect) -> bool {
         self.x < other.x + other.width
             && other.x < self.x + self.width
@@ -78,6 +78,13 @@ impl Rect {
     }
 
     /// Whether `p` lies inside or on the border, within `slack`.
+    ///
+    /// ```
+    /// use oxprof_report::layout::{Point, Rect};
+    /// let r = Rect { x: 0.0, y: 0.0, width: 4.0, height: 2.0 };
+    /// assert!(r.contains(Point { x: 4.0, y: 2.0 }, 0.0));
+    /// assert!(!r.contains(Point { x: 4.5, y: 2.0 }, 0.1));
+    /// ```
     pub fn contains(&self, p: Point, slack: f64) -> bool {
         p.x >= self.x - slack
             && p.x <= self.x + self.width + slack
@@ -107,6 +114,14 @@ pub struct EdgeSpec {
 }
 
 /// Where an edge goes.
+///
+/// ```
+/// use oxprof_report::layout::{layout, EdgeSpec, Spacing};
+/// let l = layout(&[(40.0, 30.0); 2], &[EdgeSpec { src: 0, dest: 1, weight: 1.0, min_len: 1, label: None }], &Spacing::default());
+/// let route = &l.edges[0];
+/// assert_eq!((route.spline.len() - 1) % 3, 0);
+/// assert!(route.label.is_none());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EdgeRoute {
     /// A cubic Bézier spline: the start point, then three points (two control points and an
@@ -119,6 +134,11 @@ pub struct EdgeRoute {
 }
 
 /// A finished layout: a box per node and a route per edge, all in non-negative coordinates.
+///
+/// ```
+/// let l = oxprof_report::layout::layout(&[(40.0, 30.0)], &[], &Default::default());
+/// assert_eq!((l.width, l.height), (40.0, 30.0));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Layout {
     /// The nodes' boxes, in input order.
