@@ -218,7 +218,7 @@ pub struct GraphOptions {
     /// `(inline)` and `(partial-inline)` marks: all `top` needs, and on profiles with millions
     /// of distinct call edges most of the time and memory a graph costs.
     pub nodes_only: bool,
-    /// Collect each node's [tags](tags), as graphical reports draw them.
+    /// Collect each node's [`tags`], as graphical reports draw them.
     pub tags: Option<TagFormat>,
 }
 

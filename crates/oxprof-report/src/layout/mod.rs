@@ -3,15 +3,15 @@
 //! curves with room for their labels.
 //!
 //! The steps, each in its own module:
-//! 1. [`rank`]: edges that close cycles are turned around, then every node gets a rank (a row)
+//! 1. `rank`: edges that close cycles are turned around, then every node gets a rank (a row)
 //!    so that edges point down and are short, heavy edges shortest.
-//! 2. [`order`]: edges spanning several rows get a chain of virtual nodes, one per row (one of
+//! 2. `order`: edges spanning several rows get a chain of virtual nodes, one per row (one of
 //!    them holds the label), and the nodes of each row are ordered to reduce crossings
 //!    (median heuristic and adjacent swaps, the best order seen wins).
-//! 3. [`position`]: rows get heights and x positions are settled by repeated sweeps that pull
+//! 3. `position`: rows get heights and x positions are settled by repeated sweeps that pull
 //!    each node towards its neighbours in the adjacent row, solved exactly under the minimum
 //!    separations (isotonic regression), so boxes never overlap.
-//! 4. [`route`]: each edge leaves its source box, runs straight through the rows it crosses
+//! 4. `route`: each edge leaves its source box, runs straight through the rows it crosses
 //!    (where a virtual node reserved its place) and bends only in the gaps between rows, which
 //!    hold no boxes; it ends with an arrowhead on the target box.
 //!
