@@ -57,6 +57,23 @@ pub enum ErrorKind {
         /// The build id the profile records for the mapping (hex).
         mapping_build_id: String,
     },
+    /// No object file for a mapping was found where [`Symbolizer::open_binary`] looked.
+    ///
+    /// [`Symbolizer::open_binary`]: crate::Symbolizer::open_binary
+    NotFound {
+        /// The mapping's file name and build id, as the profile records them.
+        mapping: String,
+        /// Files passed over on the way, each with why (another build id, unreadable).
+        passed_over: Vec<String>,
+    },
+    /// The object holds what this crate cannot read: code for an architecture it does not
+    /// disassemble, or no code at an address (a debug-only file).
+    Unsupported {
+        /// The object's path.
+        path: PathBuf,
+        /// What is not supported.
+        what: String,
+    },
 }
 
 impl Error {
@@ -124,6 +141,20 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            ErrorKind::NotFound {
+                mapping,
+                passed_over,
+            } => {
+                write!(f, "no object file found for mapping {mapping}")?;
+                match passed_over.as_slice() {
+                    [] => write!(
+                        f,
+                        " (give the binary before the profile, or a directory holding it in $OXPROF_BINARY_PATH)"
+                    ),
+                    reasons => write!(f, ": {}", reasons.join("; ")),
+                }
+            }
+            ErrorKind::Unsupported { path, what } => write!(f, "{}: {what}", path.display()),
         }
     }
 }

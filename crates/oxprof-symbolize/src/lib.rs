@@ -16,6 +16,10 @@
 //! elsewhere in the object (`core::ptr::copy<u64>` rather than `copy<u64>`). [`Report`] lists what could not be
 //! symbolized; only a wrong or unreadable *given* binary is an [`Error`].
 //!
+//! [`Symbolizer::open_binary`] opens the object of one mapping as a [`Binary`] for the
+//! assembly listings: its function symbols, source frames at any address, and its x86-64 code
+//! decoded with iced-x86 ([`Binary::disassemble`]).
+//!
 //! [`demangle`] and [`Demangle`] turn Rust (legacy and v0) and C++ linkage names into readable
 //! ones; the mangled name stays in `Function.system_name`.
 //!
@@ -62,8 +66,10 @@
 #![deny(missing_docs)]
 
 mod address;
+mod binary;
 mod declarations;
 mod demangle;
+mod disasm;
 mod dwarf;
 mod elf;
 mod error;
@@ -79,6 +85,8 @@ mod symbolizer;
 mod symtab;
 mod units;
 
+pub use binary::{Binary, FunctionSymbol, SourceFrame};
 pub use demangle::{demangle, Demangle};
+pub use disasm::{AsmSyntax, DecodedInstruction};
 pub use error::{Error, ErrorKind, Result};
 pub use symbolizer::{Report, Symbolizer};

@@ -40,9 +40,9 @@ use crate::resolve::Sources;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Symbolizer {
-    binaries: Vec<PathBuf>,
-    search_path: Vec<PathBuf>,
-    demangle: Demangle,
+    pub(crate) binaries: Vec<PathBuf>,
+    pub(crate) search_path: Vec<PathBuf>,
+    pub(crate) demangle: Demangle,
     force: bool,
 }
 
@@ -271,7 +271,11 @@ fn add_stand_in_mapping(profile: &mut Profile, main: &Found) {
 }
 
 /// The given binary standing for the mapping at `index`, if any.
-fn given_for<'a>(given: &'a [Found], index: usize, mapping: &Mapping) -> Result<Option<&'a Found>> {
+pub(crate) fn given_for<'a>(
+    given: &'a [Found],
+    index: usize,
+    mapping: &Mapping,
+) -> Result<Option<&'a Found>> {
     let want = locate::mapping_build_id(mapping);
     if let Some(want) = &want {
         if let Some(found) = given

@@ -28,6 +28,11 @@ impl SymbolTable {
         }
     }
 
+    /// Every `(address, size, name)`, by address.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u64, u64, &str)> {
+        self.entries.iter().map(|(a, s, n)| (*a, *s, n.as_str()))
+    }
+
     /// The name of the function containing `address`: the closest symbol at or below it, unless
     /// that symbol has a size and `address` lies past its end.
     pub(crate) fn lookup(&self, address: u64) -> Option<&str> {
