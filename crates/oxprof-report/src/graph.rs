@@ -810,7 +810,7 @@ fn clean_file_name(name: &str, options: &GraphOptions) -> String {
 /// Strips the first matching prefix: with no trim path, everything up to the base name of a
 /// source path directory found in the name; else a `:`-separated trim prefix; always
 /// `/proc/self/cwd/` (the working directory of remote builds).
-fn trim_path<'a>(path: &'a str, trim: &str, search: &str) -> &'a str {
+pub(crate) fn trim_path<'a>(path: &'a str, trim: &str, search: &str) -> &'a str {
     if trim.is_empty() {
         for dir in search.split(':').filter(|_| !search.is_empty()) {
             let want = format!("/{}/", go_base(dir));
@@ -846,7 +846,7 @@ pub(crate) fn go_base(path: &str) -> &str {
 }
 
 /// Go's `filepath.Clean`: the shortest equivalent path, lexically.
-fn go_clean(path: &str) -> String {
+pub(crate) fn go_clean(path: &str) -> String {
     let rooted = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {

@@ -33,18 +33,23 @@
 #![deny(missing_docs)]
 pub mod callgrind;
 pub mod comments;
+pub mod disasm;
 pub mod dot;
 pub mod flame;
 mod go_time;
 pub mod graph;
 pub mod header;
 pub mod layout;
+pub mod list;
 pub mod measurement;
+pub mod objects;
 pub mod options;
 pub mod raw;
+pub mod source_files;
 pub mod svg;
 pub mod tags;
 pub mod top;
 pub mod traces;
 pub mod tree;
+pub mod weblist;
 pub use options::{Options, Report};
