@@ -99,12 +99,7 @@ pub(crate) fn load(sources: &Sources) -> Result<Profile> {
 /// The symbolizer `-symbolize` asks for (pprof's modes joined by `:`), or `None` for `none`.
 /// Without a mode, mappings lacking symbols are symbolized from local files.
 fn symbolizer(sources: &Sources) -> Result<Option<Symbolizer>> {
-    let search = std::env::var_os("OXPROF_BINARY_PATH")
-        .filter(|p| !p.is_empty())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| std::path::Path::new(&h).join("oxprof/binaries").into())
-        });
+    let search = crate::objects::binary_search_path();
     let mut symbolizer = Symbolizer::new();
     if let Some(list) = search {
         symbolizer = symbolizer.with_search_path_list(&list);
@@ -207,10 +202,46 @@ pub(crate) fn generate(
             return graphs::view(&profile, &options, graph, &config, interactive);
         }
     }
+    if command.name == "weblist" && config.output.is_empty() {
+        return show_in_browser(
+            &mut profile,
+            command,
+            &config,
+            &options,
+            &units,
+            interactive,
+        );
+    }
     let mut out = open_output(&config, command, interactive)?;
-    write_report(&mut *out, &mut profile, command, &options, &units)?;
+    write_report(&mut *out, &mut profile, command, &config, &options, &units)?;
     out.flush()?;
     Ok(())
+}
+
+/// pprof's `weblist` without `-output`: the page goes to a file in the temp directory, shown in
+/// a browser as `-web` shows graphs (`-no_browser`, or no display and no `$BROWSER`, prints the
+/// path instead).
+fn show_in_browser(
+    profile: &mut Profile,
+    command: &Command,
+    config: &Config,
+    options: &Options,
+    units: &NumLabelUnits,
+    interactive: bool,
+) -> Result<()> {
+    let mut page = Vec::new();
+    write_report(&mut page, profile, command, config, options, units)?;
+    let (path, mut file) = fetch::new_numbered_file(&std::env::temp_dir(), "oxprof", ".html")?;
+    file.write_all(&page)
+        .and_then(|()| file.flush())
+        .map_err(|e| anyhow!("{}: {}", path.display(), fetch::io_error_text(&e)))?;
+    drop(file);
+    let browsers = crate::browser::browsers();
+    if config.no_browser || browsers.is_empty() {
+        eprintln!("Generating report in {}", path.display());
+        return Ok(());
+    }
+    crate::browser::open(&path, &browsers, interactive)
 }
 
 /// pprof's per-command adjustments that live outside the report options: the granularity raw,
@@ -224,6 +255,20 @@ fn command_overrides(command: &Command, config: &Config, interactive: bool) -> C
     ) {
         config.granularity = "addresses".into();
         config.noinlines = false;
+    }
+    match command.name.as_str() {
+        "list" => config.granularity = "lines".into(),
+        // One location per address, so inlined frames do not count an instruction twice.
+        "disasm" => {
+            config.granularity = "addresses".into();
+            config.noinlines = true;
+        }
+        // The inline chains show which inlined call each instruction belongs to.
+        "weblist" => {
+            config.granularity = "addresses".into();
+            config.noinlines = false;
+        }
+        _ => {}
     }
     // The argument of -flame is where the SVG goes.
     if let Some(file) = command.param.as_ref().filter(|_| command.name == "flame") {
@@ -269,6 +314,8 @@ pub(crate) fn report_options(profile: &Profile, config: &Config) -> Result<Optio
         edge_fraction: config.edgefraction,
         trim: config.trim,
         output_unit: config.unit.clone(),
+        trim_path: config.trim_path.clone(),
+        source_path: config.source_path.clone(),
         active_filters: filters
             .iter()
             .filter(|(_, v)| !v.is_empty())
@@ -307,10 +354,21 @@ fn write_report(
     out: &mut dyn Write,
     profile: &mut Profile,
     command: &Command,
+    config: &Config,
     options: &Options,
     units: &NumLabelUnits,
 ) -> Result<()> {
-    use oxprof_report::{comments, raw, tags, top, traces, tree};
+    use oxprof_report::{comments, disasm, list, raw, tags, top, traces, tree, weblist};
+    let sources = || {
+        oxprof_report::source_files::SourceReader::new(Box::new(
+            oxprof_report::source_files::FileSystem::new(&config.source_path, &config.trim_path),
+        ))
+    };
+    let syntax = if config.intel_syntax {
+        oxprof_report::objects::Syntax::Intel
+    } else {
+        oxprof_report::objects::Syntax::Att
+    };
     match (command.name.as_str(), &command.param) {
         ("top" | "text", _) => top::write_top(out, profile, options)?,
         ("tree", _) => tree::write_tree(out, profile, options)?,
@@ -324,6 +382,30 @@ fn write_report(
         ("tags", _) => {
             tags::write_tags(out, profile, &Report::new(profile, options, "tags")?, units)?
         }
+        ("list", Some(re)) => list::write_list(
+            out,
+            profile,
+            options,
+            &compile_argument(re)?,
+            &mut sources(),
+        )?,
+        ("disasm", Some(re)) => {
+            let re = compile_argument(re)?;
+            let mut binaries = crate::objects::Binaries::new();
+            let listing = disasm::write_disasm(out, profile, options, &re, &mut binaries, syntax)?;
+            for warning in listing.warnings {
+                eprintln!("{warning}");
+            }
+        }
+        ("weblist", Some(re)) => weblist::write_weblist(
+            out,
+            profile,
+            options,
+            &compile_argument(re)?,
+            &mut crate::objects::Binaries::new(),
+            syntax,
+            &mut sources(),
+        )?,
         ("comments", _) => comments::write_comments(out, profile)?,
         ("flame" | "folded", _) => crate::flame::write(out, profile, options, &command.name)?,
         ("raw", _) => raw::write_raw(out, profile)?,

@@ -13,6 +13,7 @@ mod fetch;
 mod flags;
 mod flame;
 mod graphs;
+mod objects;
 mod shell;
 
 use std::{

@@ -30,6 +30,12 @@ pub(crate) struct Config {
     pub noinlines: bool,
     /// Print the path of a page (`web`) instead of opening a browser.
     pub no_browser: bool,
+    /// Where `list` and `weblist` look for source files, `:`-separated.
+    pub source_path: String,
+    /// Prefixes removed from source file names before looking, `:`-separated.
+    pub trim_path: String,
+    /// `disasm` and `weblist` print Intel syntax instead of AT&T.
+    pub intel_syntax: bool,
     /// `functions`, `filefunctions`, `files`, `lines` or `addresses`.
     pub granularity: String,
 }
@@ -55,6 +61,9 @@ impl Default for Config {
             filters: FilterOptions::default(),
             noinlines: false,
             no_browser: false,
+            source_path: String::new(),
+            trim_path: String::new(),
+            intel_syntax: false,
             granularity: "functions".into(),
         }
     }

@@ -110,6 +110,17 @@ pub(crate) fn shell() -> String {
 pub(crate) fn shell_topic(name: &str) -> Option<String> {
     let flag = super::table::lookup(name)?;
     let usage = match flag.role {
+        Role::Command { param: true } if name != "peek" => {
+            let mut usage = format!("{name}<func_regex|address> [-focus_regex]* [-ignore_regex]*");
+            if name == "disasm" {
+                usage += " >f";
+            }
+            usage += "\nInclude functions matching func_regex, or including the address specified.\nInclude samples matching focus_regex, and exclude ignore_regex.";
+            if name == "disasm" {
+                usage += "\nOptionally save the report on the file f";
+            }
+            usage
+        }
         Role::Command { param: true } => format!("{name} func_regex\nDisplay callers and callees of functions matching func_regex."),
         Role::Command { .. } if matches!(name, "top" | "text" | "tree") => format!(
             "{name} [n] [focus_regex]* [-ignore_regex]* [-cum] >f\nInclude up to n samples\nInclude samples matching focus_regex, and exclude ignore_regex.\n-cum sorts the output by cumulative weight\nOptionally save the report on the file f"
@@ -163,5 +174,8 @@ mod tests {
             "Max number of nodes to show\n"
         );
         assert!(shell_topic("nosuch").is_none());
+        assert!(shell_topic("list")
+            .unwrap()
+            .contains("list<func_regex|address> [-focus_regex]* [-ignore_regex]*\n"));
     }
 }

@@ -362,10 +362,7 @@ mod tests {
             err(&["-nosuch", "p"]),
             "unknown flag -nosuch (oxprof -h lists the flags)"
         );
-        assert_eq!(
-            err(&["-list=main", "p"]),
-            "-list is not available in oxprof yet"
-        );
+        assert_eq!(err(&["-list="]), "-list needs a regexp");
         assert_eq!(
             err(&["-granularity=lines", "p"]),
             "unknown flag -granularity (oxprof -h lists the flags)"

@@ -130,6 +130,11 @@ pub(crate) static FLAGS: &[Flag] = &[
     // Output formats.
     command("callgrind", "Outputs a graph in callgrind format"),
     command("comments", "Output all profile comments"),
+    param_command("disasm", "Output assembly listings annotated with samples"),
+    param_command(
+        "list",
+        "Output annotated source for functions matching regexp",
+    ),
     param_command(
         "flame",
         "Outputs an interactive flame graph (SVG) to the named file (- for standard output)",
@@ -160,6 +165,7 @@ pub(crate) static FLAGS: &[Flag] = &[
     command("top", "Outputs top entries in text form"),
     command("traces", "Outputs all profile samples in text form"),
     command("tree", "Outputs a text rendering of call graph"),
+    param_command("weblist", "Display annotated source in a web browser"),
     // Report options.
     option(
         "output",
@@ -287,6 +293,21 @@ pub(crate) static FLAGS: &[Flag] = &[
         "Skip opening a browser: print where the page is",
     ),
     option(
+        "source_path",
+        |c| Field::Str(&mut c.source_path),
+        "Search path for source files",
+    ),
+    option(
+        "trim_path",
+        |c| Field::Str(&mut c.trim_path),
+        "Path to trim from source paths before search",
+    ),
+    option(
+        "intel_syntax",
+        |c| Field::Bool(&mut c.intel_syntax),
+        "Show assembly in Intel syntax",
+    ),
+    option(
         "noinlines",
         |c| Field::Bool(&mut c.noinlines),
         "Ignore inlines.",
@@ -405,18 +426,12 @@ pub(crate) static FLAGS: &[Flag] = &[
         "Display allocated object counts",
     ),
     // pprof flags for features oxprof does not have yet.
-    unavailable("disasm"),
-    unavailable("list"),
     unavailable("topproto"),
-    unavailable("weblist"),
     unavailable("http"),
     unavailable("tools"),
     unavailable("tls_cert"),
     unavailable("tls_key"),
     unavailable("tls_ca"),
-    unavailable("source_path"),
-    unavailable("trim_path"),
-    unavailable("intel_syntax"),
     unavailable("tagroot"),
     unavailable("tagleaf"),
 ];

@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn first_word_is_a_command_option_or_sample_type() {
-        assert_eq!(complete("tr"), ["traces", "tree", "trim"]);
+        assert_eq!(complete("tr"), ["traces", "tree", "trim", "trim_path"]);
         assert_eq!(complete("nodec"), ["nodecount"]);
         assert_eq!(complete("cp"), ["cpu"]);
         assert_eq!(complete("help pe"), ["peek"]);

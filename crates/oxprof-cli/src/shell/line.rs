@@ -268,6 +268,15 @@ mod tests {
         assert_eq!(c, Config::default());
         let (cmd, _) = report("peek mapHeavy", &mut c);
         assert_eq!(cmd.param.as_deref(), Some("mapHeavy"));
+        let (cmd, cfg) = report("disasm hot_loop -runtime", &mut c);
+        assert_eq!(
+            (
+                cmd.name.as_str(),
+                cmd.param.as_deref(),
+                cfg.filters.ignore.as_str()
+            ),
+            ("disasm", Some("hot_loop"), "runtime")
+        );
         let (_, cfg) = report("tags thread -bytes", &mut c);
         assert_eq!(
             (
@@ -297,8 +306,8 @@ mod tests {
             Err("did you mean: nodecount=5".into())
         );
         assert_eq!(
-            interpret("list main", &mut c, &p),
-            Err("the list command is not available in oxprof yet".into())
+            interpret("list", &mut c, &p),
+            Err("command list requires an argument".into())
         );
         assert_eq!(interpret("quit", &mut c, &p), Ok(Action::Quit));
         assert_eq!(

@@ -65,7 +65,7 @@ fn help_lists_the_flags_with_descriptions() {
             assert!(help.contains(line), "{flag}: missing {line:?} in\n{help}");
         }
         assert!(
-            !help.contains("-list"),
+            !help.contains("-tools"),
             "unavailable formats are not advertised"
         );
     }
@@ -85,8 +85,8 @@ fn errors_are_one_line_with_status_2() {
             "oxprof: unknown flag -nosuch (oxprof -h lists the flags)",
         ),
         (
-            &["-list=main", &cpu],
-            "oxprof: -list is not available in oxprof yet",
+            &["-tools=objdump", &cpu],
+            "oxprof: -tools is not available in oxprof yet",
         ),
         (
             &["-top", "-traces", &cpu],

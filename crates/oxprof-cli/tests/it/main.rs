@@ -8,6 +8,7 @@ mod cli;
 mod flame;
 mod golden;
 mod graphs;
+mod listing;
 mod runtime;
 
 use std::{

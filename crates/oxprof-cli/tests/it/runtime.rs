@@ -22,7 +22,7 @@ fn interop_hot_loop(wall: Duration) -> u64 {
 }
 
 /// Profiles are process-wide: the tests here take turns.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
