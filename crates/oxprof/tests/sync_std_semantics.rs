@@ -368,7 +368,13 @@ mod waits {
         let lock = Arc::new(RwLock::new(0x35u32));
         let writer = lock.write().unwrap();
         let other = Arc::clone(&lock);
-        let t = std::thread::spawn(move || *other.read().unwrap());
+        let (reading_tx, reading) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            reading_tx.send(()).unwrap();
+            *other.read().unwrap()
+        });
+        // The pause starts once the reader is about to wait.
+        reading.recv().unwrap();
         std::thread::sleep(PAUSE);
         drop(writer);
         black_box(t.join().unwrap() + 5)

@@ -125,9 +125,18 @@ impl Tracker {
     }
 }
 
-/// A wait for a lock, from [`Tracker::start_wait`]. Finish it with [`acquired`]
-/// (Waiting::acquired) once the lock is held; dropping it instead (the wait was given up)
-/// records nothing in the block profile.
+/// A wait for a lock, from [`Tracker::start_wait`]. Finish it with
+/// [`acquired`](Waiting::acquired) once the lock is held; dropping it instead (the wait was
+/// given up, say on a timeout) records nothing in the block profile. It is `Send`, so an async
+/// lock can keep it across polls.
+///
+/// ```
+/// oxprof::mutex::set_fraction(1);
+/// let tracker = oxprof::sync::Tracker::new();
+/// let waiting = tracker.start_wait().expect("the mutex profile is on");
+/// drop(waiting); // gave up: no longer counted among the lock's waiters
+/// tracker.unlocking(); // nothing to charge
+/// ```
 #[derive(Debug)]
 #[must_use = "a wait is recorded when `acquired` is called"]
 pub struct Waiting<'a> {
