@@ -135,6 +135,7 @@ fn graphs_match_go_tool_pprof() {
         &["-dot", &block],
         &["-dot", "-mean", &mutex],
         &["-dot", &goroutine],
+        &["-dot", "-diff_base", &block, &mutex],
         &["-dot", &large],
         &["-dot", &labelled],
         &[
