@@ -28,19 +28,9 @@
 //! oxprof_bench::main!(process_data, parse_numbers);
 //! ```
 //!
-//! `cargo bench --bench parse -- -benchmem -count=10` prints
-//!
-//! ```text
-//! goos: linux
-//! goarch: amd64
-//! pkg: mycrate/parse
-//! cpu: Intel(R) Xeon(R) Processor
-//! BenchmarkProcessData-2             19731             60755 ns/op               0 B/op          0 allocs/op
-//! BenchmarkParseNumbers-2         13380376                89.64 ns/op           12 B/op          1 allocs/op
-//! ...
-//! PASS
-//! ok      mycrate/parse   22.641s
-//! ```
+//! `cargo bench --bench parse -- -benchmem` prints Go's header, one line per benchmark
+//! (`BenchmarkProcessData-2  <b.N>  <x> ns/op  0 B/op  0 allocs/op`, columns aligned as
+//! `go test` aligns them, tab-separated), then `PASS` and `ok  mycrate/parse  <seconds>s`.
 //!
 //! # Brief overview
 //!
