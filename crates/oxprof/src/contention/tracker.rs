@@ -151,8 +151,9 @@ impl Waiting<'_> {
     ///
     /// ```
     /// let tracker = oxprof::sync::Tracker::new();
-    /// if let Some(waiting) = tracker.start_wait() {
-    ///     // ... wait for the lock ...
+    /// let waiting = tracker.start_wait();
+    /// // ... wait for the lock ...
+    /// if let Some(waiting) = waiting {
     ///     waiting.acquired();
     /// }
     /// ```
