@@ -23,7 +23,8 @@ pub(crate) struct Context {
     pub(crate) monitor: Option<Monitor>,
     /// Whether `oxprof::heap::Profiled` counts allocations, decided once.
     pub(crate) counting_allocs: bool,
-    pub(crate) allocs_unavailable_shown: Cell<bool>,
+    /// Allocation columns were printed, as zeros, because nothing counts allocations.
+    pub(crate) allocs_uncounted: Cell<bool>,
     /// Width of the name column: Go's `maxLen`, grown by sub-benchmarks with slack.
     pub(crate) max_len: Cell<usize>,
     /// Length of the longest `-P` suffix.
@@ -45,7 +46,7 @@ impl Context {
             report: None,
             monitor: None,
             counting_allocs: oxprof::heap::is_installed(),
-            allocs_unavailable_shown: Cell::new(false),
+            allocs_uncounted: Cell::new(false),
             max_len: Cell::new(0),
             ext_len: 0,
             failed: Cell::new(false),

@@ -54,12 +54,6 @@ impl Report {
         self.output(None, &text);
     }
 
-    /// A warning for people, on stderr (it is not part of the benchmark data).
-    pub(crate) fn note(&mut self, message: &str) {
-        let _quiet = self.monitor.as_ref().map(Monitor::quiet);
-        eprintln!("oxprof-bench: {message}");
-    }
-
     /// `PASS` and `ok  <pkg>  <seconds>s`, or `FAIL` and `FAIL  <pkg>  <seconds>s`, then (with
     /// `-json`) the package's pass or fail event.
     pub(crate) fn trailer(&mut self, failed: bool, elapsed: Duration) {

@@ -12,6 +12,10 @@ use crate::names::{with_procs, Filter};
 use crate::report::Report;
 use crate::{profiles, BenchTime, Benchmark, B};
 
+/// Said when allocation columns were printed without anything counting allocations.
+const ALLOCS_UNCOUNTED: &str = "B/op and allocs/op are 0: allocations are not counted because \
+    oxprof::heap::Profiled is not the global allocator (oxprof_bench::main! installs it)";
+
 /// Exit status for bad flags and unrecoverable setup errors, as `go test`'s.
 const USAGE_ERROR: i32 = 2;
 
@@ -70,6 +74,9 @@ pub(crate) fn run(
         let mut f = benchmark.f;
         B::run_top(Rc::clone(&ctx), &benchmark.name, &mut f);
     }
+    if ctx.allocs_uncounted.get() {
+        let _ = writeln!(stderr, "oxprof-bench: {ALLOCS_UNCOUNTED}");
+    }
     let mut status = i32::from(ctx.failed.get());
     if let Err(message) = profiles.finish() {
         let _ = writeln!(stderr, "oxprof-bench: {message}");
@@ -110,4 +117,36 @@ fn select<'a>(ctx: &Context, benchmarks: &'a [Benchmark]) -> Vec<&'a Benchmark> 
         ctx.max_len.set(ctx.max_len.get().max(len));
     }
     selected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop(b: &mut B) {
+        for _ in 0..b.n() {}
+    }
+
+    #[test]
+    fn zero_allocation_columns_are_explained_when_nothing_counts() {
+        // This test binary's global allocator is the system's: nothing counts allocations.
+        let args: Vec<String> = ["--bench", "-benchmem", "-benchtime=2x"]
+            .map(String::from)
+            .into();
+        let mut stderr = Vec::new();
+        let status = run(
+            &args,
+            "t",
+            &[Benchmark::new("noop", noop)],
+            Box::new(std::io::sink()),
+            &mut stderr,
+            false,
+        );
+        assert_eq!(status, 0);
+        let stderr = String::from_utf8(stderr).unwrap();
+        assert!(
+            stderr.contains("B/op and allocs/op are 0: allocations are not counted"),
+            "{stderr}"
+        );
+    }
 }

@@ -12,9 +12,6 @@ use crate::parallel::{grain, Pb};
 use crate::predict::{predict_n, MAX_ITERS};
 use crate::{BenchTime, BenchmarkResult};
 
-/// Printed once when allocation columns are asked for but nothing counts allocations.
-const ALLOCS_UNAVAILABLE: &str = "allocations are not counted (0 B/op, 0 allocs/op): oxprof::heap::Profiled is not the global allocator; oxprof_bench::main! installs it";
-
 /// Set in `loop_i` while the timer is stopped, so [`B::loop_`] leaves its fast path and fails.
 const LOOP_POISON_TIMER: u64 = 1 << 63;
 
@@ -586,8 +583,8 @@ impl B {
                     continue;
                 }
                 let allocs = ctx.benchmem || b.show_allocs;
-                if allocs && !ctx.counting_allocs && !ctx.allocs_unavailable_shown.replace(true) {
-                    report.borrow_mut().note(ALLOCS_UNAVAILABLE);
+                if allocs && !ctx.counting_allocs {
+                    ctx.allocs_uncounted.set(true);
                 }
                 let mut line = b
                     .result
