@@ -21,12 +21,19 @@
 //! profiles are on or not): only a thread that finds the lock taken reads the clock and, with
 //! a profile on, records its wait. [`Tracker`] is the piece that does this, for instrumenting
 //! other locks.
+//!
+//! Behind features, the same for other crates' primitives: `sync::parking_lot` and
+//! `sync::lock_api` (feature `parking_lot`).
 
 mod acquire;
 mod barrier;
 mod condvar;
+#[cfg(feature = "parking_lot")]
+pub mod lock_api;
 pub mod mpsc;
 mod mutex;
+#[cfg(feature = "parking_lot")]
+pub mod parking_lot;
 mod rwlock;
 
 pub use crate::contention::{Tracker, Waiting};
