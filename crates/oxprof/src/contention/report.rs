@@ -3,6 +3,7 @@
 //! Go's `debug=1` text, records sorted by delay, with the profiler's own frames cut off so each
 //! event is charged to the code that waited or released.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,7 +20,12 @@ use crate::profile_build::{BuildOptions, Frame, StackProfile};
 /// `core::mem::drop` of `drop(guard)` (inlined into the caller, it would otherwise be the leaf
 /// of most releases). Its one casualty: a lock taken in the `Drop` of a value passed to
 /// `drop(value)` is charged to the caller of `drop`, without the `Drop` impl's frames.
-const OWN_FRAMES: &str = r"^(<?oxprof::(block|mutex|sync|contention|unwind)::.*|core::ptr::drop_in_place<oxprof::sync::.*|core::mem::drop)$";
+const OWN_FRAMES: &str = r"^(<?oxprof::(block|mutex|sync|contention|unwind)::.*|(core::ptr::)?drop_in_place<oxprof::sync::.*|(core::mem::)?drop<oxprof::sync::.*|core::mem::drop)$";
+
+/// The source files of the primitives and profilers. In builds with line tables only (the
+/// usual release setting), their functions inlined into the caller carry bare names (`lock`,
+/// `unlocking`) that [`OWN_FRAMES`] cannot tell from the program's: they are known by file.
+const OWN_FILES: &str = r"(^|/)oxprof(-[^/]*)?/src/(sync|contention|block|mutex)/[^/]+\.rs$";
 
 /// The synthetic frame of events whose stack found the table full.
 const OVERFLOW_FRAME: &str = "oxprof::stack_table_full";
@@ -63,7 +69,29 @@ pub(crate) fn profile(kind: Kind) -> Profile {
     });
     let own = regex::Regex::new(OWN_FRAMES).expect("a valid pattern");
     profile.prune(&own, None);
+    trim_own_inlined(&mut profile);
     profile
+}
+
+/// Drops from each location the lines of oxprof's own code inlined at its leaf end, above the
+/// caller's line, which `prune` leaves when their names are bare.
+fn trim_own_inlined(profile: &mut Profile) {
+    let own_file = regex::Regex::new(OWN_FILES).expect("a valid pattern");
+    let own: HashSet<u64> = profile
+        .function
+        .iter()
+        .filter(|f| own_file.is_match(&f.filename))
+        .map(|f| f.id)
+        .collect();
+    for location in &mut profile.location {
+        let first_other = location
+            .line
+            .iter()
+            .position(|line| !own.contains(&line.function_id));
+        if let Some(n) = first_other.filter(|&n| n > 0) {
+            location.line.drain(..n);
+        }
+    }
 }
 
 fn events(kind: Kind) -> &'static super::events::Events {
@@ -221,5 +249,54 @@ mod tests {
         let parsed = Profile::parse(text.as_bytes()).unwrap();
         let values: Vec<_> = parsed.sample.iter().map(|s| s.value.clone()).collect();
         assert_eq!(values, vec![vec![8, 4000], vec![4, 400]]);
+    }
+
+    #[test]
+    fn inlined_lines_of_oxprofs_own_files_are_trimmed_off_the_leaf_end() {
+        let function = |id, name: &str, filename: &str| Function {
+            id,
+            name: name.into(),
+            filename: filename.into(),
+            ..Function::default()
+        };
+        let line = |function_id| Line {
+            function_id,
+            line: 1,
+            column: 0,
+        };
+        let mut p = Profile {
+            function: vec![
+                function(1, "lock", "/x/crates/oxprof/src/sync/mutex.rs"),
+                function(2, "unlocking", "/r/oxprof-0.1.0/src/contention/tracker.rs"),
+                function(3, "app::work", "/x/src/app.rs"),
+                function(4, "lock", "/x/myapp/src/sync/lock.rs"),
+            ],
+            location: vec![
+                Location {
+                    id: 1,
+                    line: vec![line(1), line(2), line(3)],
+                    ..Location::default()
+                },
+                Location {
+                    id: 2,
+                    line: vec![line(4), line(3)],
+                    ..Location::default()
+                },
+                Location {
+                    id: 3,
+                    line: vec![line(3), line(1)],
+                    ..Location::default()
+                },
+            ],
+            ..Profile::default()
+        };
+        trim_own_inlined(&mut p);
+        let lines: Vec<Vec<u64>> = p
+            .location
+            .iter()
+            .map(|l| l.line.iter().map(|x| x.function_id).collect())
+            .collect();
+        // Only oxprof's own leading lines go; the program's `sync` directory is not oxprof's.
+        assert_eq!(lines, vec![vec![3], vec![4, 3], vec![3, 1]]);
     }
 }
