@@ -23,7 +23,8 @@
 //! other locks.
 //!
 //! Behind features, the same for other crates' primitives: `sync::parking_lot` and
-//! `sync::lock_api` (feature `parking_lot`).
+//! `sync::lock_api` (feature `parking_lot`), and `sync::tokio` (feature `tokio`: tokio's
+//! `sync` primitives, whose waits are the time a task spends awaiting them).
 
 mod acquire;
 mod barrier;
@@ -35,6 +36,8 @@ mod mutex;
 #[cfg(feature = "parking_lot")]
 pub mod parking_lot;
 mod rwlock;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use crate::contention::{Tracker, Waiting};
 pub use barrier::{Barrier, BarrierWaitResult};
