@@ -18,12 +18,16 @@ fn render(p: &Profile) -> (String, bool) {
     svg::write_svg(&mut std::io::sink(), &graph, &svg::SvgOptions::default()).unwrap();
     let mut out = Vec::new();
     folded::write_folded(&mut out, &graph).unwrap();
-    (String::from_utf8(out).expect("folded stacks are UTF-8"), graph.diff)
+    (
+        String::from_utf8(out).expect("folded stacks are UTF-8"),
+        graph.diff,
+    )
 }
 
 /// Whether every line ends in two numbers after a stack: what makes folded text differential.
 fn looks_differential(text: &str) -> bool {
-    let number = |w: Option<&str>| w.is_some_and(|w| w.trim_start_matches('-').parse::<u64>().is_ok());
+    let number =
+        |w: Option<&str>| w.is_some_and(|w| w.trim_start_matches('-').parse::<u64>().is_ok());
     text.lines().all(|line| {
         let mut words = line.split_whitespace().rev();
         number(words.next()) && number(words.next()) && words.next().is_some()
@@ -34,11 +38,17 @@ fuzz_target!(|data: &[u8]| {
     let Ok(p) = Profile::parse_folded(data) else {
         return;
     };
-    p.validate().expect("parse_folded returned an invalid profile");
+    p.validate()
+        .expect("parse_folded returned an invalid profile");
     let (written, diff) = render(&p);
     if written.is_empty() || (!diff && looks_differential(&written)) {
         return;
     }
-    let again = Profile::parse_folded(written.as_bytes()).expect("oxprof's folded stacks read back");
-    assert_eq!(render(&again).0, written, "folded stacks changed on a round trip");
+    let again =
+        Profile::parse_folded(written.as_bytes()).expect("oxprof's folded stacks read back");
+    assert_eq!(
+        render(&again).0,
+        written,
+        "folded stacks changed on a round trip"
+    );
 });
