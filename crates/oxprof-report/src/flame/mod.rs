@@ -1,6 +1,7 @@
 //! Flame graphs: the samples of a profile merged into a tree of frames, each with the weight of
 //! the samples that pass through it, and the two ways oxprof writes that tree out: folded stacks
-//! ([`folded`]) and an interactive SVG ([`svg`]).
+//! ([`folded`]) and an interactive SVG ([`svg`]); [`visible`] computes the part of the tree a
+//! browser can show, without building all of it.
 //!
 //! [`FlameGraph`] is the data model and knows no output format, so a browser view can render
 //! the same tree. When the profile was compared with a `-diff_base`, every frame also carries its
@@ -9,6 +10,7 @@
 
 pub mod folded;
 pub mod svg;
+pub mod visible;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,462 @@
+//! The part of a flame graph a viewer can see: frames narrower than a fraction of the view are
+//! merged into one [`ELIDED_NAME`] frame per parent, so a profile whose full tree has tens of
+//! millions of frames gives a few thousand, computed without building the full tree. Zooming
+//! into a frame computes its subtree again with the fraction relative to that frame, so detail
+//! comes back where the viewer looks.
+//!
+//! Frames are named, ordered and weighed exactly as in [`FlameGraph::new`]; a frame is kept
+//! when its value is at least the fraction of the zoomed frame's, which bounds the frames per
+//! level by the inverse of the fraction.
+
+use std::collections::HashMap;
+
+use oxprof_profile::{Profile, Sample};
+
+use super::{FlameGraph, Frame, ROOT_NAME};
+use crate::graph::{self, GraphOptions};
+use crate::Report;
+
+/// The name of a frame standing for the callees of its parent that were too narrow to show.
+///
+/// ```
+/// assert_eq!(oxprof_report::flame::visible::ELIDED_NAME, "…");
+/// ```
+pub const ELIDED_NAME: &str = "…";
+
+/// What [`visible`] computed: the trimmed graph and where in it the view starts.
+///
+/// ```
+/// let p = oxprof_profile::Profile::parse_folded(b"main;a 5\n")?;
+/// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+/// let v = oxprof_report::flame::visible::visible(&p, &report, &[], 0.001);
+/// assert_eq!((v.zoom, v.graph.frames.len()), (0, 3));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visible {
+    /// The frames: the chain from the root to the zoomed frame (each with only the next as its
+    /// child), then the zoomed frame's subtree, depth first as in [`FlameGraph`].
+    pub graph: FlameGraph,
+    /// Index (and depth) of the zoomed frame: how much of the asked path exists.
+    pub zoom: usize,
+    /// Frames lighter than this were merged into [`ELIDED_NAME`] frames.
+    pub min_value: i64,
+}
+
+/// The visible flame graph of `profile` for `report`'s sample index, zoomed into the frame
+/// reached through `zoom` (frame names below the root; as much of it as exists), keeping the
+/// frames whose value is at least `min_fraction` of the zoomed frame's.
+///
+/// ```
+/// use oxprof_profile::Profile;
+/// use oxprof_report::flame::visible::{visible, ELIDED_NAME};
+/// let p = Profile::parse_folded(b"main;big 98\nmain;small1 1\nmain;small2 1\n")?;
+/// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+/// let v = visible(&p, &report, &[], 0.05);
+/// let names: Vec<&str> = v.graph.frames.iter().map(|f| v.graph.name(f)).collect();
+/// assert_eq!(names, ["root", "main", "big", ELIDED_NAME]);
+/// assert_eq!(v.graph.frames[3].value, 2);
+/// // Zoomed into main, 2 of 100 is above 1%: the small frames show.
+/// let v = visible(&p, &report, &["main".to_string()], 0.01);
+/// assert_eq!((v.zoom, v.graph.frames.len()), (1, 5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn visible(profile: &Profile, report: &Report, zoom: &[String], min_fraction: f64) -> Visible {
+    let options = report.graph_options();
+    let mut names = Names::default();
+    names.intern(ROOT_NAME);
+    let frames_of = location_frames(profile, &options, &mut names);
+    let zoom_ids: Vec<u32> = zoom
+        .iter()
+        .map_while(|z| names.ids.get(z.as_str()).copied())
+        .collect();
+
+    // First pass: how far each sample follows the zoom path, and the chain frames' weights.
+    let mut chain = vec![Weights::default(); zoom_ids.len() + 1];
+    let mut matched = Vec::with_capacity(profile.sample.len());
+    for sample in &profile.sample {
+        let (weight, _) = options.weigh(sample);
+        if weight == 0 {
+            matched.push(0);
+            continue;
+        }
+        let mut depth = 0;
+        let mut len = 0;
+        for id in frames(sample, &frames_of) {
+            len += 1;
+            if depth < zoom_ids.len() && depth + 1 == len && id >> 1 == zoom_ids[depth] {
+                depth += 1;
+                let inline = &mut chain[depth].all_inline;
+                *inline = Some(inline.unwrap_or(true) && id & 1 == 1);
+            }
+        }
+        let in_base = sample.is_diff_base();
+        for (i, w) in chain.iter_mut().enumerate().take(depth + 1) {
+            w.add(weight, in_base, i == len);
+        }
+        matched.push(depth);
+    }
+    // The deepest frame of the path that has samples.
+    let zoom_depth = (0..chain.len())
+        .rev()
+        .find(|&d| chain[d].value != 0 || chain[d].base != 0)
+        .unwrap_or(0);
+
+    // Second pass: the paths below the zoomed frame.
+    let mut paths = Paths::default();
+    for (sample, &depth) in profile.sample.iter().zip(&matched) {
+        let (weight, _) = options.weigh(sample);
+        if weight == 0 || depth < zoom_depth {
+            continue;
+        }
+        let start = paths.ids.len();
+        paths
+            .ids
+            .extend(frames(sample, &frames_of).skip(zoom_depth));
+        paths.samples.push(PathSample {
+            start,
+            len: paths.ids.len() - start,
+            weight,
+            in_base: sample.is_diff_base(),
+        });
+    }
+
+    let zoom_weights = chain[zoom_depth];
+    let min_value = (min_fraction * zoom_weights.value.unsigned_abs() as f64).ceil() as i64;
+    let mut out = Vec::new();
+    for (depth, w) in chain.iter().enumerate().take(zoom_depth + 1) {
+        let name = if depth == 0 { 0 } else { zoom_ids[depth - 1] };
+        out.push(w.frame(name as usize, depth, depth.saturating_sub(1)));
+        if depth > 0 {
+            out[depth - 1].children = vec![depth];
+        }
+    }
+    let diff = profile.sample.iter().any(Sample::is_diff_base);
+    build_subtree(&paths, &mut names, &mut out, zoom_depth, min_value.max(1));
+    Visible {
+        graph: FlameGraph {
+            sample_type: report.sample_type.clone(),
+            unit: report.sample_unit.clone(),
+            diff,
+            names: names.list,
+            frames: out,
+        },
+        zoom: zoom_depth,
+        min_value: min_value.max(1),
+    }
+}
+
+/// Frame names, interned.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Names {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+}
+
+/// Each location's frames, outermost first, as `name << 1 | inline` (every frame of a location
+/// but the outermost was inlined into the next), as [`FlameGraph::new`] names them.
+fn location_frames(
+    profile: &Profile,
+    options: &GraphOptions,
+    names: &mut Names,
+) -> HashMap<u64, Vec<u32>> {
+    graph::location_infos(profile, options)
+        .into_iter()
+        .map(|(loc, infos)| {
+            let n = infos.len();
+            let frames = infos
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, info)| names.intern(&info.printable_name()) << 1 | u32::from(i + 1 != n))
+                .collect();
+            (loc.id, frames)
+        })
+        .collect()
+}
+
+/// A sample's frames, root first (without the root itself).
+fn frames<'a>(
+    sample: &'a Sample,
+    frames_of: &'a HashMap<u64, Vec<u32>>,
+) -> impl Iterator<Item = u32> + 'a {
+    sample
+        .location_id
+        .iter()
+        .rev()
+        .flat_map(move |id| frames_of.get(id).into_iter().flatten().copied())
+}
+
+/// The weights of one frame.
+#[derive(Debug, Clone, Copy, Default)]
+struct Weights {
+    value: i64,
+    self_value: i64,
+    base: i64,
+    base_self: i64,
+    all_inline: Option<bool>,
+}
+
+impl Weights {
+    /// Adds a sample's weight; base samples arrive negated (`-diff_base`).
+    fn add(&mut self, weight: i64, in_base: bool, ends_here: bool) {
+        let (total, own) = if in_base {
+            (&mut self.base, &mut self.base_self)
+        } else {
+            (&mut self.value, &mut self.self_value)
+        };
+        let weight = if in_base {
+            weight.wrapping_neg()
+        } else {
+            weight
+        };
+        *total = total.wrapping_add(weight);
+        if ends_here {
+            *own = own.wrapping_add(weight);
+        }
+    }
+
+    fn frame(&self, name: usize, depth: usize, parent: usize) -> Frame {
+        Frame {
+            name,
+            depth,
+            parent,
+            value: self.value,
+            self_value: self.self_value,
+            base: self.base,
+            base_self: self.base_self,
+            inline: self.all_inline.unwrap_or(false),
+            children: Vec::new(),
+        }
+    }
+}
+
+/// The samples below the zoomed frame: their frames (from its first callee on) in one buffer.
+#[derive(Default)]
+struct Paths {
+    ids: Vec<u32>,
+    samples: Vec<PathSample>,
+}
+
+struct PathSample {
+    start: usize,
+    len: usize,
+    weight: i64,
+    in_base: bool,
+}
+
+impl Paths {
+    /// The frame of sample `s` at `level` below the zoomed frame, if its stack is that deep.
+    fn at(&self, s: u32, level: usize) -> Option<u32> {
+        let p = &self.samples[s as usize];
+        (level < p.len).then(|| self.ids[p.start + level])
+    }
+}
+
+/// Appends the subtree of frame `top` (whose callees are at level 0 of `paths`) to `out`, depth
+/// first with callees in name order, merging callees lighter than `min_value`.
+fn build_subtree(
+    paths: &Paths,
+    names: &mut Names,
+    out: &mut Vec<Frame>,
+    top: usize,
+    min_value: i64,
+) {
+    let mut order: Vec<u32> = (0..paths.samples.len() as u32).collect();
+    // Frames whose callees are still to be made: (frame, range of `order`, level of callees).
+    let mut stack = vec![(top, 0..order.len(), 0usize)];
+    while let Some((parent, range, level)) = stack.pop() {
+        let slice = &mut order[range.clone()];
+        slice.sort_unstable_by_key(|&s| paths.at(s, level).map_or(u32::MAX, |id| id >> 1));
+        let mut groups = Vec::new();
+        let mut elided = Weights::default();
+        let mut i = 0;
+        while i < slice.len() {
+            let Some(id) = paths.at(slice[i], level) else {
+                break;
+            };
+            let name = id >> 1;
+            let mut w = Weights::default();
+            let mut j = i;
+            while j < slice.len() {
+                match paths.at(slice[j], level) {
+                    Some(other) if other >> 1 == name => {
+                        let p = &paths.samples[slice[j] as usize];
+                        w.add(p.weight, p.in_base, p.len == level + 1);
+                        w.all_inline = Some(w.all_inline.unwrap_or(true) && other & 1 == 1);
+                    }
+                    _ => break,
+                }
+                j += 1;
+            }
+            if w.value >= min_value {
+                groups.push((name, w, range.start + i..range.start + j));
+            } else {
+                for &s in &slice[i..j] {
+                    let p = &paths.samples[s as usize];
+                    elided.add(p.weight, p.in_base, true);
+                }
+            }
+            i = j;
+        }
+        groups.sort_by(|a, b| names.list[a.0 as usize].cmp(&names.list[b.0 as usize]));
+        let depth = out[parent].depth + 1;
+        // Callees are made when popped, so push them last first; the elided frame goes last.
+        let mut pending = Vec::new();
+        for (name, w, range) in groups {
+            pending.push((Some((name, w)), range));
+        }
+        if elided.value != 0 || elided.base != 0 {
+            pending.push((None, 0..0));
+        }
+        for (group, range) in pending {
+            let index = out.len();
+            let frame = match group {
+                Some((name, w)) => w.frame(name as usize, depth, parent),
+                None => {
+                    let name = names.intern(ELIDED_NAME) as usize;
+                    elided.frame(name, depth, parent)
+                }
+            };
+            out.push(frame);
+            out[parent].children.push(index);
+            if !range.is_empty() {
+                stack.push((index, range, level + 1));
+            }
+        }
+    }
+    // Callees were added level by level; depth-first order wants each subtree after its frame.
+    renumber_depth_first(out);
+}
+
+/// Puts `frames` (parents before children, children listed in order) into depth-first order.
+fn renumber_depth_first(frames: &mut Vec<Frame>) {
+    let mut order = Vec::with_capacity(frames.len());
+    let mut stack = vec![0];
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        stack.extend(frames[i].children.iter().rev());
+    }
+    let mut new_index = vec![0; frames.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new;
+    }
+    let mut old: Vec<Option<Frame>> = std::mem::take(frames).into_iter().map(Some).collect();
+    *frames = order
+        .iter()
+        .filter_map(|&i| {
+            let mut f = old[i].take()?;
+            f.parent = new_index[f.parent];
+            for c in &mut f.children {
+                *c = new_index[*c];
+            }
+            Some(f)
+        })
+        .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &Visible) -> Vec<String> {
+        v.graph
+            .frames
+            .iter()
+            .map(|f| format!("{}{}:{}", "  ".repeat(f.depth), v.graph.name(f), f.value))
+            .collect()
+    }
+
+    fn folded(text: &str) -> (Profile, Report) {
+        let p = Profile::parse_folded(text.as_bytes()).unwrap();
+        let r = Report::new(&p, &Default::default(), "flame").unwrap();
+        (p, r)
+    }
+
+    #[test]
+    fn without_trimming_it_equals_the_full_graph() {
+        let text = "a;b;c 3\na;b 2\na;d;c 1\ne 4\na;b;c;b 1\nd;a 2\n";
+        let (p, r) = folded(text);
+        let full = FlameGraph::new(&p, &r);
+        let v = visible(&p, &r, &[], 0.0);
+        assert_eq!(v.zoom, 0);
+        let shape = |g: &FlameGraph| -> Vec<(String, usize, usize, i64, i64, Vec<usize>)> {
+            g.frames
+                .iter()
+                .map(|f| {
+                    let n = g.name(f).to_string();
+                    (
+                        n,
+                        f.depth,
+                        f.parent,
+                        f.value,
+                        f.self_value,
+                        f.children.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(shape(&v.graph), shape(&full));
+    }
+
+    #[test]
+    fn narrow_callees_merge_per_parent() {
+        let (p, r) = folded("m;a 50\nm;b 1\nm;c 1\nm;a;x 1\nm;a;y 47\n");
+        let v = visible(&p, &r, &[], 0.03);
+        assert_eq!(
+            names(&v),
+            [
+                "root:100",
+                "  m:100",
+                "    a:98",
+                "      y:47",
+                "      …:1",
+                "    …:2"
+            ]
+        );
+        assert_eq!(v.min_value, 3);
+    }
+
+    #[test]
+    fn zoom_keeps_the_chain_and_shows_detail_below() {
+        let (p, r) = folded("m;a 50\nm;b 1\nm;c 1\nm;a;x 1\nm;a;y 47\n");
+        let v = visible(&p, &r, &["m".into(), "a".into()], 0.01);
+        assert_eq!(v.zoom, 2);
+        assert_eq!(
+            names(&v),
+            ["root:100", "  m:100", "    a:98", "      x:1", "      y:47"]
+        );
+        assert_eq!(v.graph.frames[2].self_value, 50);
+        // A path that leaves the graph stops where it does.
+        let v = visible(&p, &r, &["m".into(), "zz".into()], 0.5);
+        assert_eq!(v.zoom, 1);
+        assert_eq!(
+            names(&v),
+            ["root:100", "  m:100", "    a:98", "      …:48", "    …:2"]
+        );
+    }
+
+    #[test]
+    fn diff_graphs_carry_base_values() {
+        let after = Profile::parse_folded(b"main;a 5\nmain;b 1\n").unwrap();
+        let before = Profile::parse_folded(b"main;a 2\nmain;b 3\n").unwrap();
+        let diff = after.with_base(before, true, false).unwrap();
+        let r = Report::new(&diff, &Default::default(), "flame").unwrap();
+        let full = FlameGraph::new(&diff, &r);
+        let v = visible(&diff, &r, &[], 0.0);
+        assert!(v.graph.diff);
+        assert_eq!(v.graph.frames, full.frames);
+    }
+}
