@@ -247,7 +247,7 @@ fn show_in_browser(
 /// pprof's per-command adjustments that live outside the report options: the granularity raw,
 /// proto and callgrind output need, the shell's default of ten entries for `top`, and the
 /// output file `-flame` names.
-fn command_overrides(command: &Command, config: &Config, interactive: bool) -> Config {
+pub(crate) fn command_overrides(command: &Command, config: &Config, interactive: bool) -> Config {
     let mut config = config.clone();
     if matches!(
         command.name.as_str(),
@@ -335,7 +335,7 @@ fn apply_focus(profile: &mut Profile, config: &Config, units: &NumLabelUnits) ->
 }
 
 /// The regex argument of a command such as `peek`, with pprof's error text.
-fn compile_argument(re: &str) -> Result<regex::Regex> {
+pub(crate) fn compile_argument(re: &str) -> Result<regex::Regex> {
     regex::Regex::new(re).map_err(|e| {
         let text = e.to_string();
         let reason = text

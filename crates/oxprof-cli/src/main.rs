@@ -15,6 +15,7 @@ mod flame;
 mod graphs;
 mod objects;
 mod shell;
+mod web;
 
 use std::{
     io::{self, Write},
@@ -56,7 +57,16 @@ fn run() -> Result<()> {
         }
         flags::Parsed::Run(invocation) => invocation,
     };
+    let listening = invocation
+        .sources
+        .http
+        .as_deref()
+        .map(web::listen)
+        .transpose()?;
     let profile = driver::load(&invocation.sources)?;
+    if let Some(listening) = listening {
+        return web::serve(profile, &invocation.config, listening);
+    }
     match &invocation.command {
         Some(command) => driver::generate(profile, command, &invocation.config, false),
         None => shell::run(profile, invocation.config),

@@ -46,6 +46,8 @@ pub(crate) struct Sources {
     pub add_comment: Option<String>,
     /// `-normalize`: scale the sources to the base's totals before subtracting it.
     pub normalize: bool,
+    /// `-http`: serve the web UI on this `host:port` instead of reporting.
+    pub http: Option<String>,
 }
 
 /// A parsed command line.
@@ -180,6 +182,9 @@ pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, S
         return Err("must have base profile to normalize by".into());
     }
     sources.normalize = config.normalize;
+    if command.is_some() && sources.http.is_some() {
+        return Err("-http cannot be combined with an output format".into());
+    }
     if positional.is_empty() {
         return Err("no profile source specified".into());
     }
@@ -225,6 +230,7 @@ fn set_source(
         (SourceKind::Str, "add_comment") => {
             sources.add_comment = Some(value).filter(|v| !v.is_empty())
         }
+        (SourceKind::Str, "http") => sources.http = Some(value),
         (SourceKind::Str, _) => sources.symbolize = value,
     }
     Ok(())

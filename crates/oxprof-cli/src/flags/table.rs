@@ -378,6 +378,11 @@ pub(crate) static FLAGS: &[Flag] = &[
         "Source of profile to use as baseline for comparison",
     ),
     source(
+        "http",
+        SourceKind::Str,
+        "Present interactive web UI at the specified http host:port",
+    ),
+    source(
         "symbolize",
         SourceKind::Str,
         "Controls source of symbol information",
@@ -427,7 +432,6 @@ pub(crate) static FLAGS: &[Flag] = &[
     ),
     // pprof flags for features oxprof does not have yet.
     unavailable("topproto"),
-    unavailable("http"),
     unavailable("tools"),
     unavailable("tls_cert"),
     unavailable("tls_key"),

@@ -1,0 +1,304 @@
+//! The web UI's requests and answers, apart from the network: [`App::handle`] takes a method,
+//! a path with its query, a body and who asks, and gives a status, a type and a body.
+//!
+//! The profile is parsed once. A view's request names options; the profile filtered and
+//! aggregated for them is computed from the parsed profile, kept for the next requests with
+//! the same filters (the last two such profiles are kept), and the view computed from it.
+
+use std::{
+    net::IpAddr,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use anyhow::{anyhow, Result};
+use oxprof_profile::{FilterOptions, Granularity, NumLabelUnits, Profile};
+use oxprof_report::Report;
+use serde_json::{json, Value};
+
+use super::{address, query, settings, views};
+use crate::{driver, flags::Config};
+
+/// The page and its script and styles, compiled into the binary.
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const APP_CSS: &str = include_str!("assets/app.css");
+
+/// How many filtered profiles are kept.
+const KEPT: usize = 2;
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(value: &Value) -> Answer {
+        Answer {
+            status: 200,
+            content_type: "application/json",
+            body: value.to_string().into_bytes(),
+        }
+    }
+
+    /// An error as `{"error": message}`.
+    fn error(status: u16, message: impl std::fmt::Display) -> Answer {
+        let text = format!("{message:#}");
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        Answer {
+            status,
+            content_type: "application/json",
+            body: json!({ "error": line }).to_string().into_bytes(),
+        }
+    }
+
+    fn asset(content_type: &'static str, text: &str) -> Answer {
+        Answer {
+            status: 200,
+            content_type,
+            body: text.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Who sent a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Client<'a> {
+    /// The peer's address, when known.
+    pub peer: Option<IpAddr>,
+    /// The `Host` header.
+    pub host: Option<&'a str>,
+}
+
+/// The options a filtered profile depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Key {
+    filters: FilterOptions,
+    granularity: String,
+    noinlines: bool,
+}
+
+/// A profile filtered and aggregated for some options, with the notes filtering made.
+struct Prepared {
+    profile: Profile,
+    notes: Vec<String>,
+}
+
+/// The server's state.
+pub(crate) struct App {
+    profile: Profile,
+    units: NumLabelUnits,
+    base: Config,
+    initial: String,
+    local_only: bool,
+    settings: Option<PathBuf>,
+    prepared: Mutex<Vec<(Key, Arc<Prepared>)>>,
+}
+
+impl App {
+    /// The state for serving `profile` with the command line's options `cli`; `local_only`
+    /// refuses other machines; saved configurations live in `settings`.
+    pub(crate) fn new(
+        profile: Profile,
+        cli: &Config,
+        local_only: bool,
+        settings: Option<PathBuf>,
+    ) -> Result<App> {
+        let (base, initial) = query::split_config(cli);
+        let units = profile.num_label_units();
+        // Options the command line got wrong fail now rather than on every request.
+        driver::report_options(&profile, cli)?;
+        Ok(App {
+            profile,
+            units,
+            base,
+            initial,
+            local_only,
+            settings,
+            prepared: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The query string of the page's first address: the command line's options.
+    pub(crate) fn initial_query(&self) -> &str {
+        &self.initial
+    }
+
+    /// Answers one request. `target` is the path with its query string.
+    pub(crate) fn handle(&self, method: &str, target: &str, body: &[u8], client: Client) -> Answer {
+        if self.local_only {
+            if client.peer.is_some_and(|ip| !ip.is_loopback()) {
+                return Answer::error(403, "this server only serves this machine (start it with -http=HOST:PORT to serve others)");
+            }
+            if !client.host.is_some_and(address::is_local_host_header) {
+                return Answer::error(403, "this server only answers requests for localhost");
+            }
+        }
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let result = match (method, path) {
+            ("GET", "/" | "/index.html") => {
+                return Answer::asset("text/html; charset=utf-8", INDEX_HTML)
+            }
+            ("GET", "/app.js") => return Answer::asset("text/javascript; charset=utf-8", APP_JS),
+            ("GET", "/app.css") => return Answer::asset("text/css; charset=utf-8", APP_CSS),
+            ("GET", "/api/meta") => {
+                views::meta(&self.profile, &self.units, &self.initial).map_err(bad)
+            }
+            ("GET", "/api/configs") => self.configs(),
+            ("POST", "/api/configs") => self.save_config(body),
+            ("DELETE", "/api/configs") => self.delete_config(query),
+            ("GET", view) => match view.strip_prefix("/api/") {
+                Some(view) if VIEWS.iter().any(|(name, _)| *name == view) => self.view(view, query),
+                _ => Err((404, anyhow!("no page at {path}"))),
+            },
+            _ => Err((405, anyhow!("{method} is not allowed on {path}"))),
+        };
+        match result {
+            Ok(value) => Answer::json(&value),
+            Err((status, e)) => Answer::error(status, e),
+        }
+    }
+
+    /// A view: options read from the query, the filtered profile, the view computed from it.
+    fn view(&self, view: &str, query: &str) -> Result<Value, (u16, anyhow::Error)> {
+        let (_, compute) = VIEWS
+            .iter()
+            .find(|(name, _)| *name == view)
+            .expect("the caller checked the view");
+        let state = query::parse(query, &self.base).map_err(bad)?;
+        let command = match view {
+            "source" => "weblist",
+            "disasm" => "disasm",
+            _ => "top",
+        };
+        let config = driver::command_overrides(
+            &crate::flags::Command {
+                name: command.into(),
+                param: None,
+            },
+            &state.config,
+            false,
+        );
+        let mut options = driver::report_options(&self.profile, &config).map_err(bad)?;
+        if !config.relative_percentages {
+            // Percentages refer to the whole profile, as on the command line.
+            options.total = Some(
+                Report::new(&self.profile, &options, command)
+                    .map_err(|e| bad(e.into()))?
+                    .total,
+            );
+        }
+        let prepared = self.prepared(&config).map_err(bad)?;
+        let input = views::Input {
+            profile: &prepared.profile,
+            options: &options,
+            config: &config,
+            re: &state.re,
+            path: &state.path,
+        };
+        let mut value = compute(&input).map_err(bad)?;
+        value["notes"] = json!(prepared.notes);
+        Ok(value)
+    }
+
+    /// The profile filtered and aggregated as `config` asks, from the kept ones if it is there.
+    fn prepared(&self, config: &Config) -> Result<Arc<Prepared>> {
+        let key = Key {
+            filters: config.filters.clone(),
+            granularity: config.granularity.clone(),
+            noinlines: config.noinlines,
+        };
+        // Held while computing: requests for other filters wait rather than hold a copy of the
+        // profile each.
+        let mut kept = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = kept.iter().position(|(k, _)| *k == key) {
+            let entry = kept.remove(i);
+            let prepared = entry.1.clone();
+            kept.push(entry);
+            return Ok(prepared);
+        }
+        let granularity: Granularity = config.granularity.parse()?;
+        let mut profile = self.profile.clone();
+        let notes = profile.apply_filters(&config.filters, &self.units)?;
+        profile.aggregate_to(granularity, !config.noinlines, false)?;
+        let prepared = Arc::new(Prepared { profile, notes });
+        if kept.len() == KEPT {
+            kept.remove(0);
+        }
+        kept.push((key, prepared.clone()));
+        Ok(prepared)
+    }
+
+    fn settings_path(&self) -> Result<&PathBuf, (u16, anyhow::Error)> {
+        self.settings.as_ref().ok_or_else(|| {
+            (
+                500,
+                anyhow!("no place for settings: set $HOME or $XDG_CONFIG_HOME"),
+            )
+        })
+    }
+
+    fn configs(&self) -> Result<Value, (u16, anyhow::Error)> {
+        let path = self.settings_path()?;
+        let configs = settings::load(path).map_err(|e| (500, e))?;
+        Ok(settings::to_json(&configs))
+    }
+
+    /// Saves `{"name": ..., "params": {...}}`; the parameters must be ones a view takes.
+    fn save_config(&self, body: &[u8]) -> Result<Value, (u16, anyhow::Error)> {
+        let path = self.settings_path()?;
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| bad(anyhow!("the configuration is not JSON: {e}")))?;
+        let name = value
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(anyhow!("the configuration needs a \"name\"")))?;
+        let params: Vec<(String, String)> = value
+            .get("params")
+            .and_then(Value::as_object)
+            .ok_or_else(|| bad(anyhow!("the configuration needs \"params\"")))?
+            .iter()
+            .map(|(k, v)| match v.as_str() {
+                Some(v) => Ok((k.clone(), v.to_string())),
+                None => Err(bad(anyhow!("parameter {k:?} is not a string"))),
+            })
+            .collect::<Result<_, _>>()?;
+        query::parse(&query::encode(&params), &self.base).map_err(bad)?;
+        settings::save(path, (name.to_string(), params)).map_err(bad)?;
+        self.configs()
+    }
+
+    fn delete_config(&self, query: &str) -> Result<Value, (u16, anyhow::Error)> {
+        let path = self.settings_path()?;
+        let pairs = query::decode(query).map_err(bad)?;
+        let name = pairs
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| bad(anyhow!("which configuration? give name=")))?;
+        settings::delete(path, name).map_err(|e| (404, e))?;
+        self.configs()
+    }
+}
+
+/// A request's mistake.
+fn bad(e: anyhow::Error) -> (u16, anyhow::Error) {
+    (400, e)
+}
+
+/// The views by their API name, each with how it is computed.
+type Compute = fn(&views::Input) -> Result<Value>;
+const VIEWS: &[(&str, Compute)] = &[
+    ("flame", views::flame),
+    ("top", views::top),
+    ("graph", views::graph),
+    ("peek", views::peek),
+    ("source", views::source),
+    ("disasm", views::disassembly),
+];
