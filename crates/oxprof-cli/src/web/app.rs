@@ -302,3 +302,80 @@ const VIEWS: &[(&str, Compute)] = &[
     ("source", views::source),
     ("disasm", views::disassembly),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(local_only: bool) -> App {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/go/cpu.pprof");
+        let profile = Profile::parse(&std::fs::read(path).unwrap()).unwrap();
+        App::new(profile, &Config::default(), local_only, None).unwrap()
+    }
+
+    fn client(peer: &str, host: &str) -> Client<'static> {
+        Client {
+            peer: Some(peer.parse().unwrap()),
+            host: Some(Box::leak(host.to_string().into_boxed_str())),
+        }
+    }
+
+    #[test]
+    fn other_machines_are_refused_when_serving_this_one() {
+        let local = app(true);
+        let refused = local.handle("GET", "/", b"", client("10.1.2.3", "localhost:8080"));
+        assert_eq!(refused.status, 403);
+        assert_eq!(
+            String::from_utf8(refused.body).unwrap(),
+            r#"{"error":"this server only serves this machine (start it with -http=HOST:PORT to serve others)"}"#
+        );
+        let missing_host = local.handle(
+            "GET",
+            "/",
+            b"",
+            Client {
+                peer: Some("127.0.0.1".parse().unwrap()),
+                host: None,
+            },
+        );
+        assert_eq!(missing_host.status, 403);
+        for peer in ["127.0.0.1", "::1"] {
+            let page = local.handle("GET", "/", b"", client(peer, "localhost:8080"));
+            assert_eq!(
+                (page.status, page.content_type),
+                (200, "text/html; charset=utf-8")
+            );
+        }
+        let open = app(false);
+        let served = open.handle(
+            "GET",
+            "/api/meta",
+            b"",
+            client("10.1.2.3", "profiles.example"),
+        );
+        assert_eq!(served.status, 200);
+    }
+
+    #[test]
+    fn filtered_profiles_are_kept_for_the_next_request() {
+        let app = app(true);
+        let localhost = client("127.0.0.1", "localhost");
+        for query in ["focus=main", "focus=main&view=top", "hide=x", "focus=main"] {
+            assert_eq!(
+                app.handle("GET", &format!("/api/top?{query}"), b"", localhost)
+                    .status,
+                200
+            );
+        }
+        let kept = app.prepared.lock().unwrap();
+        let filters: Vec<(&str, &str)> = kept
+            .iter()
+            .map(|(k, _)| (k.filters.focus.as_str(), k.filters.hide.as_str()))
+            .collect();
+        assert_eq!(
+            filters,
+            [("", "x"), ("main", "")],
+            "at most two, the latest last"
+        );
+    }
+}

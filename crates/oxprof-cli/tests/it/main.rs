@@ -10,6 +10,7 @@ mod golden;
 mod graphs;
 mod listing;
 mod runtime;
+mod web;
 
 use std::{
     io::Write,
