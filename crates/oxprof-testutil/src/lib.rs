@@ -1,11 +1,14 @@
 //! Helpers shared by oxprof's tests: where the bundled test data lives, and how to run the
-//! reference implementation, `go tool pprof`, and Graphviz's `dot`.
+//! reference implementation, `go tool pprof`, and Graphviz's `dot`; [`chromium`] drives a
+//! headless browser for the web UI's tests.
 //!
 //! Interop tests need `go` (and graph tests Graphviz's `dot`). On a developer machine without
 //! them they skip with a note; under `CI=true` a missing one fails the test, because CI must
 //! install it (`.ci/run` does).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod chromium;
 
 use std::{
     path::{Path, PathBuf},

@@ -118,7 +118,8 @@ pub(crate) fn top(input: &Input) -> Result<Value> {
 /// The call graph as SVG, drawn as `-web` draws it.
 pub(crate) fn graph(input: &Input) -> Result<Value> {
     let svg = crate::graphs::graph_svg(input.profile, input.options)?;
-    Ok(json!({ "svg": svg }))
+    let report = input.report("dot")?;
+    Ok(json!({ "labels": input.labels(&report), "svg": svg }))
 }
 
 /// The `peek` report of the functions `re` matches, as text.

@@ -11,6 +11,7 @@ mod graphs;
 mod listing;
 mod runtime;
 mod web;
+mod web_browser;
 
 use std::{
     io::Write,

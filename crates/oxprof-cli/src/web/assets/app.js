@@ -76,6 +76,20 @@ function selectionRegex() {
   return $("search").value.trim();
 }
 
+// Disassembly names functions after their addresses and before their files: a selection's
+// regexp (`^(?:names)$`) must allow for them there, and turns back elsewhere.
+const WORD_START = "(?:^|\\s)", WORD_END = "(?:\\s|$)";
+function regexFor(view, re) {
+  if (!re) return re;
+  if (view === "disasm" && re.startsWith("^(?:") && re.endsWith(")$")) {
+    return WORD_START + re.slice(1, -1) + WORD_END;
+  }
+  if (view !== "disasm" && re.startsWith(WORD_START + "(?:") && re.endsWith(")" + WORD_END)) {
+    return "^" + re.slice(WORD_START.length, -WORD_END.length) + "$";
+  }
+  return re;
+}
+
 function setSelection(names) {
   selection = names;
   $("selection").textContent = names.length ? "selected: " + names.join(", ") : "";
@@ -162,6 +176,7 @@ async function render() {
   }
   showFilters();
   updateMenus();
+  $("tooltip").hidden = true;
   const content = $("content");
   try {
     if (view === "flame") await renderFlame([]);
@@ -289,7 +304,8 @@ async function onFrameClick(event) {
   const name = data.names[data.frames[i][0]];
   // The merged frame stands for its parent's narrow callees: zooming into the parent shows them.
   if (name === "…") i = data.frames[i][1];
-  else if (i > 0) toggleSelected(name, event.shiftKey || event.ctrlKey || event.metaKey);
+  else if (event.shiftKey || event.ctrlKey || event.metaKey) toggleSelected(name, true);
+  else if (i > 0) setSelection([name]);  // a click zooms, and what it zooms into is chosen
   try {
     await renderFlame(framePath(i));
     rendered("flame");
@@ -548,10 +564,10 @@ function setUp() {
   for (const b of document.querySelectorAll("#views button")) {
     b.addEventListener("click", () => {
       const view = b.dataset.view;
-      const changes = { view: view === "flame" ? null : view };
+      // Only Peek, Source and Disassembly show chosen functions: the others drop `re`.
+      const changes = { view: view === "flame" ? null : view, re: null };
       if (["peek", "source", "disasm"].includes(view)) {
-        const re = selectionRegex();
-        if (re) changes.re = re;
+        changes.re = regexFor(view, selectionRegex() || params().get("re"));
       }
       navigate(changes);
     });
@@ -580,7 +596,7 @@ function setUp() {
 
 // Search in Peek, Source and Disassembly shows the functions it matches.
 function refresh() {
-  const re = selectionRegex();
+  const re = regexFor(currentView(), selectionRegex());
   if (re && ["peek", "source", "disasm"].includes(currentView())) navigate({ re });
 }
 
