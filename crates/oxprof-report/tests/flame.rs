@@ -211,7 +211,7 @@ fn svg_has_a_box_per_frame_as_wide_as_its_value() {
     // Children sit side by side within their parent.
     for (i, frame) in graph.frames.iter().enumerate() {
         let mut next = frames[i].start;
-        for &c in &frame.children {
+        for c in graph.children(i) {
             assert_eq!(frames[c].start, next, "{}", graph.name(&graph.frames[c]));
             next += graph.frames[c].value;
         }

@@ -29,14 +29,20 @@ use super::FlameGraph;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_folded(w: &mut dyn Write, graph: &FlameGraph) -> io::Result<()> {
-    let mut path: Vec<String> = Vec::new();
+    let names: Vec<String> = graph.names.iter().map(|n| clean_name(n)).collect();
+    let mut path: Vec<&str> = Vec::new();
     for frame in graph.frames.iter().skip(1) {
         path.truncate(frame.depth - 1);
-        path.push(clean_name(graph.name(frame)));
+        path.push(&names[frame.name]);
         if frame.self_value == 0 && frame.base_self == 0 {
             continue;
         }
-        w.write_all(path.join(";").as_bytes())?;
+        for (i, name) in path.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b";")?;
+            }
+            w.write_all(name.as_bytes())?;
+        }
         if graph.diff {
             write!(w, " {}", frame.base_self)?;
         }

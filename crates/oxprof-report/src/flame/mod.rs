@@ -31,8 +31,10 @@ use crate::Report;
 pub const ROOT_NAME: &str = "root";
 
 /// The samples of a profile as a tree of frames, root first. Frames are stored in depth-first
-/// order (a parent before its children, children in name order), so index 0 is the root, and
-/// name strings are shared between frames through [`FlameGraph::names`].
+/// order (a parent before its children, children in name order), so index 0 is the root and
+/// every frame's descendants follow it ([`Frame::end`]); name strings are shared between frames
+/// through [`FlameGraph::names`]. The flat, index-linked layout keeps millions of frames cheap to
+/// build, walk and send to a browser.
 ///
 /// ```
 /// use oxprof_profile::Profile;
@@ -41,7 +43,7 @@ pub const ROOT_NAME: &str = "root";
 /// let g = oxprof_report::flame::FlameGraph::new(&p, &report);
 /// let main = &g.frames[1];
 /// assert_eq!((g.name(main), main.value, main.self_value), ("main", 5, 1));
-/// let children: Vec<&str> = main.children.iter().map(|&c| g.name(&g.frames[c])).collect();
+/// let children: Vec<&str> = g.children(1).map(|c| g.name(&g.frames[c])).collect();
 /// assert_eq!(children, ["idle", "work"]);
 /// assert_eq!(g.root().value, 5);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -76,6 +78,9 @@ pub struct Frame {
     pub depth: usize,
     /// Index of the calling frame; the root is its own parent.
     pub parent: usize,
+    /// Index just past the frame's last descendant: the frame at index `i` and everything it
+    /// calls are `frames[i..end]`.
+    pub end: usize,
     /// Weight of the samples through this frame (its width).
     pub value: i64,
     /// Weight of the samples that end here (the part no callee covers).
@@ -86,8 +91,6 @@ pub struct Frame {
     pub base_self: i64,
     /// Every call into this frame was inlined into its caller.
     pub inline: bool,
-    /// Indices of the called frames, in name order.
-    pub children: Vec<usize>,
 }
 
 impl Frame {
@@ -124,39 +127,40 @@ impl FlameGraph {
     /// ```
     pub fn new(profile: &Profile, report: &Report) -> FlameGraph {
         let options = report.graph_options();
-        let mut builder = Builder::default();
-        builder.intern(ROOT_NAME);
-        builder.frames.push(Frame::default());
-        let location_frames: HashMap<u64, Vec<(usize, bool)>> =
-            graph::location_infos(profile, &options)
-                .into_iter()
-                .map(|(loc, infos)| (loc.id, builder.frame_names(&infos)))
-                .collect();
-        let mut diff = false;
-        let mut path = Vec::new();
+        let mut names = Names::default();
+        names.intern(ROOT_NAME);
+        let locations = LocationFrames::new(profile, &options, &mut names);
+        // Every weighed sample's frames, root first, in one buffer; stacks index into it.
+        let mut codes = Vec::new();
+        let mut stacks = Vec::new();
         for sample in &profile.sample {
             let (weight, _) = options.weigh(sample);
             if weight == 0 {
                 continue;
             }
-            let in_base = sample.is_diff_base();
-            diff |= in_base;
-            path.clear();
-            path.push(0);
-            for id in sample.location_id.iter().rev() {
-                for &(name, inline) in location_frames.get(id).into_iter().flatten().rev() {
-                    let parent = *path.last().unwrap_or(&0);
-                    path.push(builder.child(parent, name, inline));
-                }
+            let start = codes.len();
+            for &id in sample.location_id.iter().rev() {
+                codes.extend_from_slice(locations.get(id));
             }
-            builder.add(&path, weight, in_base);
+            stacks.push(Stack {
+                frames: start..codes.len(),
+                weight,
+                in_base: sample.is_diff_base(),
+            });
         }
-        let (names, frames) = builder.finish();
+        // Sorted by frame names, stacks sharing callers come together in depth-first order, so
+        // one pass builds the tree with no lookup of children.
+        let rank = names.ranks();
+        stacks.sort_by(|a, b| {
+            let key = |s: &Stack| codes[s.frames.clone()].iter().map(|c| rank[c.name()]);
+            key(a).cmp(key(b))
+        });
+        let frames = build(&codes, &stacks);
         FlameGraph {
             sample_type: report.sample_type.clone(),
             unit: report.sample_unit.clone(),
-            diff,
-            names,
+            diff: stacks.iter().any(|s| s.in_base),
+            names: names.list,
             frames,
         }
     }
@@ -187,106 +191,291 @@ impl FlameGraph {
     pub fn name(&self, frame: &Frame) -> &str {
         &self.names[frame.name]
     }
+
+    /// The indices of the frames that the frame at `index` calls, in name order.
+    ///
+    /// ```
+    /// let p = oxprof_profile::Profile::parse_folded(b"main;b;x 1\nmain;a 2\n")?;
+    /// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+    /// let g = oxprof_report::flame::FlameGraph::new(&p, &report);
+    /// assert_eq!(g.children(1).collect::<Vec<_>>(), [2, 3]); // a, then b (x is b's)
+    /// assert_eq!(g.children(3).collect::<Vec<_>>(), [4]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn children(&self, index: usize) -> Children<'_> {
+        Children {
+            frames: &self.frames,
+            next: index + 1,
+            end: self.frames.get(index).map_or(0, |f| f.end),
+        }
+    }
 }
 
-/// The tree while samples are added: frames in creation order, found by parent and name.
+/// The callees of a frame: see [`FlameGraph::children`].
+///
+/// ```
+/// let p = oxprof_profile::Profile::parse_folded(b"main 1\n")?;
+/// let report = oxprof_report::Report::new(&p, &Default::default(), "flame")?;
+/// let g = oxprof_report::flame::FlameGraph::new(&p, &report);
+/// assert_eq!(g.children(1).count(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Children<'g> {
+    frames: &'g [Frame],
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Children<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.next >= self.end {
+            return None;
+        }
+        let child = self.next;
+        // A child's subtree ends after the child itself, so this always moves forward.
+        self.next = self.frames[child].end.max(child + 1);
+        Some(child)
+    }
+}
+
+/// A frame of a stack before the tree exists: its name and whether it was inlined, in one word.
+#[derive(Clone, Copy)]
+struct Code(usize);
+
+impl Code {
+    fn new(name: usize, inline: bool) -> Code {
+        Code(name << 1 | usize::from(inline))
+    }
+
+    fn name(self) -> usize {
+        self.0 >> 1
+    }
+
+    fn inline(self) -> bool {
+        self.0 & 1 == 1
+    }
+}
+
+/// One weighed sample: its frames in the shared buffer, root first.
+struct Stack {
+    frames: std::ops::Range<usize>,
+    weight: i64,
+    in_base: bool,
+}
+
+/// Frame names, each stored once.
 #[derive(Default)]
-struct Builder {
-    names: Vec<String>,
-    name_ids: HashMap<String, usize>,
-    frames: Vec<Frame>,
-    children: HashMap<(usize, usize), usize>,
+struct Names {
+    list: Vec<String>,
+    ids: HashMap<String, usize>,
 }
 
-impl Builder {
+impl Names {
     fn intern(&mut self, name: &str) -> usize {
-        if let Some(&id) = self.name_ids.get(name) {
+        if let Some(&id) = self.ids.get(name) {
             return id;
         }
-        self.names.push(name.to_string());
-        self.name_ids.insert(name.to_string(), self.names.len() - 1);
-        self.names.len() - 1
+        self.list.push(name.to_string());
+        self.ids.insert(name.to_string(), self.list.len() - 1);
+        self.list.len() - 1
     }
 
-    /// The frames of one location, innermost first, as name ids with their inline mark (every
-    /// line but the outermost was inlined into the next).
-    fn frame_names(&mut self, infos: &[NodeInfo]) -> Vec<(usize, bool)> {
-        infos
-            .iter()
-            .enumerate()
-            .map(|(i, info)| (self.intern(&info.printable_name()), i + 1 != infos.len()))
-            .collect()
-    }
-
-    fn child(&mut self, parent: usize, name: usize, inline: bool) -> usize {
-        if let Some(&child) = self.children.get(&(parent, name)) {
-            // A frame is inlined only if every call that reaches it was.
-            self.frames[child].inline &= inline;
-            return child;
+    /// Each name's position in name order.
+    fn ranks(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.list.len()).collect();
+        order.sort_by(|&a, &b| self.list[a].cmp(&self.list[b]));
+        let mut rank = vec![0; order.len()];
+        for (r, id) in order.into_iter().enumerate() {
+            rank[id] = r;
         }
-        let child = self.frames.len();
-        self.frames.push(Frame {
-            name,
-            depth: self.frames[parent].depth + 1,
-            parent,
-            inline,
-            ..Frame::default()
+        rank
+    }
+}
+
+/// The frames of every location, outermost first, found by location id: by position when ids
+/// are 1..n in order, as in every profile oxprof reads or writes, else through a map.
+struct LocationFrames {
+    positions: Option<HashMap<u64, usize>>,
+    frames: Vec<Vec<Code>>,
+}
+
+impl LocationFrames {
+    fn new(profile: &Profile, options: &graph::GraphOptions, names: &mut Names) -> Self {
+        let dense = (1..).zip(&profile.location).all(|(id, loc)| loc.id == id);
+        let positions = (!dense).then(|| {
+            (0..)
+                .zip(&profile.location)
+                .map(|(i, loc)| (loc.id, i))
+                .collect()
         });
-        self.children.insert((parent, name), child);
-        child
-    }
-
-    /// Adds a sample's weight along `path` (root first); base samples arrive negated.
-    fn add(&mut self, path: &[usize], weight: i64, in_base: bool) {
-        for &i in path {
-            let f = &mut self.frames[i];
-            if in_base {
-                f.base = f.base.wrapping_sub(weight);
-            } else {
-                f.value = f.value.wrapping_add(weight);
-            }
-        }
-        if let Some(&leaf) = path.last() {
-            let f = &mut self.frames[leaf];
-            if in_base {
-                f.base_self = f.base_self.wrapping_sub(weight);
-            } else {
-                f.self_value = f.self_value.wrapping_add(weight);
-            }
-        }
-    }
-
-    /// Renumbers the frames depth first with children in name order, and fills in the child
-    /// lists.
-    fn finish(self) -> (Vec<String>, Vec<Frame>) {
-        let Builder { names, frames, .. } = self;
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); frames.len()];
-        for (i, f) in frames.iter().enumerate().skip(1) {
-            children[f.parent].push(i);
-        }
-        for list in &mut children {
-            list.sort_by(|&a, &b| names[frames[a].name].cmp(&names[frames[b].name]));
-        }
-        let mut order = Vec::with_capacity(frames.len());
-        let mut stack = vec![0];
-        while let Some(i) = stack.pop() {
-            order.push(i);
-            stack.extend(children[i].iter().rev());
-        }
-        let mut new_index = vec![0; frames.len()];
-        for (new, &old) in order.iter().enumerate() {
-            new_index[old] = new;
-        }
-        let mut frames: Vec<Option<Frame>> = frames.into_iter().map(Some).collect();
-        let renumbered = order
-            .iter()
-            .filter_map(|&old| {
-                let mut f = frames[old].take()?;
-                f.parent = new_index[f.parent];
-                f.children = children[old].iter().map(|&c| new_index[c]).collect();
-                Some(f)
-            })
+        let frames = graph::location_infos(profile, options)
+            .into_iter()
+            .map(|(_, infos)| frame_codes(&infos, names))
             .collect();
-        (names, renumbered)
+        LocationFrames { positions, frames }
+    }
+
+    fn get(&self, id: u64) -> &[Code] {
+        let pos = match &self.positions {
+            None => usize::try_from(id).ok().and_then(|id| id.checked_sub(1)),
+            Some(positions) => positions.get(&id).copied(),
+        };
+        pos.and_then(|p| self.frames.get(p))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The frames of one location, outermost first; all but the outermost were inlined into the
+/// frame before them.
+fn frame_codes(infos: &[NodeInfo], names: &mut Names) -> Vec<Code> {
+    let last = infos.len().saturating_sub(1);
+    infos
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, info)| Code::new(names.intern(&info.printable_name()), i != last))
+        .collect()
+}
+
+/// The tree of `stacks`, sorted by their frame names: each stack shares the frames of its
+/// common prefix with the stack before it and opens new frames for the rest, so frames come
+/// out depth first; values are then summed from the leaves up.
+fn build(codes: &[Code], stacks: &[Stack]) -> Vec<Frame> {
+    let mut frames = vec![Frame::default()];
+    let mut path = vec![0];
+    let mut previous: &[Code] = &[];
+    for stack in stacks {
+        let current = &codes[stack.frames.clone()];
+        let common = previous
+            .iter()
+            .zip(current)
+            .take_while(|(a, b)| a.name() == b.name())
+            .count();
+        while path.len() > common + 1 {
+            if let Some(closed) = path.pop() {
+                frames[closed].end = frames.len();
+            }
+        }
+        for (&frame, code) in path[1..].iter().zip(current) {
+            // A frame is inlined only if every call that reaches it was.
+            frames[frame].inline &= code.inline();
+        }
+        for code in &current[common..] {
+            let parent = path[path.len() - 1];
+            frames.push(Frame {
+                name: code.name(),
+                depth: path.len(),
+                parent,
+                inline: code.inline(),
+                ..Frame::default()
+            });
+            path.push(frames.len() - 1);
+        }
+        let leaf = &mut frames[path[path.len() - 1]];
+        if stack.in_base {
+            // Base samples arrive negated.
+            leaf.base_self = leaf.base_self.wrapping_sub(stack.weight);
+        } else {
+            leaf.self_value = leaf.self_value.wrapping_add(stack.weight);
+        }
+        previous = current;
+    }
+    for closed in path.into_iter().rev() {
+        frames[closed].end = frames.len();
+    }
+    for f in &mut frames {
+        (f.value, f.base) = (f.self_value, f.base_self);
+    }
+    // Children come after their parents: adding each frame to its parent from the last one
+    // back gives every frame its callees' values before it is added to its own parent.
+    for i in (1..frames.len()).rev() {
+        let (value, base, parent) = (frames[i].value, frames[i].base, frames[i].parent);
+        let p = &mut frames[parent];
+        p.value = p.value.wrapping_add(value);
+        p.base = p.base.wrapping_add(base);
+    }
+    frames
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxprof_profile::{Function, Line, Location, Sample, ValueType};
+
+    /// A profile where `inner` is inlined into `outer` at one address and called at another.
+    fn inlining() -> Profile {
+        let line = |function_id| Line {
+            function_id,
+            ..Line::default()
+        };
+        let f = |id, name: &str| Function {
+            id,
+            name: name.into(),
+            ..Function::default()
+        };
+        let sample = |location_id: Vec<u64>, v| Sample {
+            location_id,
+            value: vec![v],
+            label: vec![],
+        };
+        Profile {
+            sample_type: vec![ValueType::new("samples", "count")],
+            sample: vec![
+                sample(vec![1], 3),
+                sample(vec![2, 3], 4),
+                sample(vec![4], 5),
+            ],
+            location: vec![
+                // `inner` inlined into `outer`: lines innermost first.
+                Location {
+                    id: 1,
+                    line: vec![line(2), line(1)],
+                    ..Location::default()
+                },
+                Location {
+                    id: 2,
+                    line: vec![line(2)],
+                    ..Location::default()
+                },
+                Location {
+                    id: 3,
+                    line: vec![line(1)],
+                    ..Location::default()
+                },
+                Location {
+                    id: 4,
+                    line: vec![line(3), line(1)],
+                    ..Location::default()
+                },
+            ],
+            function: vec![f(1, "outer"), f(2, "inner"), f(3, "helper")],
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn inline_marks_need_every_call_inlined() {
+        let p = inlining();
+        let g = FlameGraph::new(&p, &Report::new(&p, &Default::default(), "flame").unwrap());
+        let shape: Vec<(&str, usize, i64, bool, usize)> = g
+            .frames
+            .iter()
+            .map(|f| (g.name(f), f.depth, f.value, f.inline, f.end))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("root", 0, 12, false, 4),
+                ("outer", 1, 12, false, 4),
+                ("helper", 2, 5, true, 3),
+                // Inlined at one address, called at the other: not an inlined frame.
+                ("inner", 2, 7, false, 4),
+            ]
+        );
+        assert_eq!(g.children(1).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(g.frames[3].parent, 1);
     }
 }

@@ -137,18 +137,45 @@ pub fn write_svg(w: &mut dyn Write, graph: &FlameGraph, options: &SvgOptions) ->
         )?;
     }
     writeln!(w, r#"<g id="frames">"#)?;
-    for (i, frame) in graph.frames.iter().enumerate() {
-        if let Some(start) = layout.starts[i] {
-            write_frame(w, graph, frame, start, &layout)?;
-        }
+    if let Some(scale) = layout.scale {
+        drawn_frames(graph, scale, options.min_width, |i, start| {
+            write_frame(w, graph, &graph.frames[i], start, &layout)
+        })?;
     }
     writeln!(w, "</g>\n</svg>")
 }
 
-/// Where frames go: the start of each drawn frame in sample units (`None` for frames left
-/// out), pixels per unit, and the rows needed.
+/// Calls `visit` with the index and start (in sample units) of every frame wide enough to draw,
+/// depth first. A frame starts where its parent does plus the values of its earlier siblings;
+/// a frame too narrow to draw is skipped with everything it calls.
+fn drawn_frames(
+    graph: &FlameGraph,
+    scale: f64,
+    min_width: f64,
+    mut visit: impl FnMut(usize, i64) -> io::Result<()>,
+) -> io::Result<()> {
+    // The next free start at each depth, under the frame last visited one level up.
+    let mut cursor = vec![0i64];
+    let mut i = 0;
+    while let Some(frame) = graph.frames.get(i) {
+        let depth = frame.depth;
+        cursor.resize(depth + 2, 0);
+        let start = cursor[depth];
+        let value = frame.value.max(0);
+        cursor[depth] = start.wrapping_add(value);
+        if value == 0 || (value as f64 * scale) < min_width {
+            i = frame.end.max(i + 1);
+            continue;
+        }
+        cursor[depth + 1] = start;
+        visit(i, start)?;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Where frames go: pixels per sample unit, the rows needed, and the colour scale.
 struct Layout {
-    starts: Vec<Option<i64>>,
     /// Pixels per sample unit; `None` when nothing can be drawn.
     scale: Option<f64>,
     rows: usize,
@@ -163,22 +190,14 @@ impl Layout {
         let total = graph.root().value;
         let usable = (options.width - 2.0 * PAD_X).max(1.0);
         let scale = (total > 0).then(|| usable / total as f64);
-        let mut starts: Vec<Option<i64>> = vec![None; graph.frames.len()];
         let mut rows = 1;
         if let Some(scale) = scale {
-            starts[0] = Some(0);
-            // Frames come parent first, so a frame's start is known before its children's.
-            for (i, frame) in graph.frames.iter().enumerate() {
-                let Some(mut next) = starts[i] else { continue };
-                rows = rows.max(frame.depth + 1);
-                for &c in &frame.children {
-                    let value = graph.frames[c].value;
-                    if value > 0 && value as f64 * scale >= options.min_width {
-                        starts[c] = Some(next);
-                    }
-                    next = next.wrapping_add(value.max(0));
-                }
-            }
+            let deepest = |i: usize, _| {
+                rows = rows.max(graph.frames[i].depth + 1);
+                Ok(())
+            };
+            // Visiting writes nothing, so it cannot fail.
+            let _ = drawn_frames(graph, scale, options.min_width, deepest);
         }
         let max_delta = graph
             .frames
@@ -188,7 +207,6 @@ impl Layout {
             .unwrap_or(0)
             .clamp(1, i64::MAX as u64) as i64;
         Layout {
-            starts,
             scale,
             rows,
             frames_top,
