@@ -82,10 +82,16 @@ pub fn write_svg(w: &mut dyn Write, graph: &FlameGraph, options: &SvgOptions) ->
         w,
         r#"<svg version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" onload="oxflame.init()">"#
     )?;
+    // Unchanged frames of a diff are white: an outline keeps them apart.
+    let outline = if graph.diff {
+        "g.f rect { stroke: rgb(200,200,200); stroke-width: 0.5; } "
+    } else {
+        ""
+    };
     writeln!(
         w,
         "<style>text {{ font-family: Verdana, sans-serif; font-size: {FONT_SIZE}px; fill: rgb(0,0,0); }} \
-         g.f:hover rect {{ stroke: black; stroke-width: 0.5; cursor: pointer; }} \
+         {outline}g.f:hover rect {{ stroke: black; stroke-width: 0.5; cursor: pointer; }} \
          .button {{ cursor: pointer; fill: rgb(0,0,160); }} .hidden {{ display: none; }} \
          #title {{ font-size: 17px; }} .subtitle {{ fill: rgb(96,96,96); }}</style>"
     )?;
