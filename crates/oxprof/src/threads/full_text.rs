@@ -69,7 +69,7 @@ pub(super) fn render(dump: &Dump, per_thread: &Profile) -> String {
 /// One location's frames, its inlined functions innermost first. Where no source file is
 /// known, the object the address is in stands for it; an address nothing is known about
 /// prints as itself.
-fn write_location(
+pub(super) fn write_location(
     out: &mut String,
     location: &Location,
     functions: &HashMap<u64, &Function>,

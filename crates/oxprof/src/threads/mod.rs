@@ -9,6 +9,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! With the `tokio-taskdump` feature, and built with `RUSTFLAGS="--cfg tokio_unstable"` as
+//! tokio's own task dumps need, `dump_tasks`, `write_tasks` and `tasks_profile` do the same for
+//! the tasks of a tokio runtime: where each idle task waits, from tokio's `Handle::dump`.
+//!
 //! # How stacks are taken
 //!
 //! Each thread is sent a real-time signal ([`signal_number`]); its handler unwinds the
@@ -30,6 +34,8 @@ mod full_text;
 mod proc_info;
 mod report;
 mod signal;
+#[cfg(all(feature = "tokio-taskdump", tokio_unstable))]
+mod tasks;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -37,6 +43,8 @@ use std::time::Duration;
 use oxprof_profile::Profile;
 
 pub(crate) use proc_info::{read_name, stat_state};
+#[cfg(all(feature = "tokio-taskdump", tokio_unstable))]
+pub use tasks::{dump_tasks, tasks_profile, write_tasks};
 
 /// How long a dump waits for threads to answer its signal before listing the rest as not
 /// answering. Only a thread that cannot take the signal costs this wait: answers come in
