@@ -61,10 +61,17 @@ fn workload() -> MutexGuard<'static, ()> {
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     LIVE_BLOCKS.get_or_init(|| {
         oxprof::heap::set_sample_rate(RATE);
-        let mut blocks = Vec::with_capacity(400);
-        interop_live_blocks(&mut blocks);
-        black_box(interop_freed_blocks());
-        blocks
+        // On a thread of its own: a thread picks up a new rate at its next sample, and this
+        // test's thread may have drawn a budget at the default 512 KiB, long enough (a few
+        // percent of runs) to cover the whole workload unsampled.
+        std::thread::spawn(|| {
+            let mut blocks = Vec::with_capacity(400);
+            interop_live_blocks(&mut blocks);
+            black_box(interop_freed_blocks());
+            blocks
+        })
+        .join()
+        .unwrap()
     });
     guard
 }

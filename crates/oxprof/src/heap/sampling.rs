@@ -89,8 +89,13 @@ fn next_random() -> u64 {
         .try_with(|r| {
             let mut x = r.get();
             if x == 0 {
-                // Seeded per thread from this thread's TLS address and the clock.
+                // Seeded per thread from this thread's TLS address and the clock. A xorshift
+                // state that simple gives skewed first outputs, so the generator runs a few
+                // rounds before its first budget.
                 x = (r as *const Cell<u64> as u64) ^ crate::clock::monotonic_nanos() | 1;
+                for _ in 0..8 {
+                    x = crate::random::step(x);
+                }
             }
             x = crate::random::step(x);
             r.set(x);

@@ -88,8 +88,16 @@ thread_local! {
 /// held. A thread born since the unwinder last read the memory map has a stack it does not know
 /// yet: the first time that happens, the map is re-read on the spot, so even a thread that lives
 /// a few milliseconds gets its stacks. Allocates only then, to read the map.
+///
+/// `out[0]` is the call of this function in its caller. Both attempts walk from the same
+/// registers, taken once here: walking from two call sites gave a new thread's first sample a
+/// leaf frame of its own, so it landed in a bucket of its own, identical to the others once the
+/// profiler's frames were cut.
+#[inline(never)]
 pub(crate) fn capture_current_thread(out: &mut [u64]) -> Unwound {
-    let unwound = unwind_current_thread(out);
+    // The first frame is inside this function; `#[inline(never)]` keeps it a frame of its own.
+    let start = StartRegisters::here();
+    let unwound = walk::unwind(start, 1, out);
     if unwound.len > 0
         || STACK_LOOKED_UP
             .try_with(|s| s.replace(true))
@@ -98,7 +106,7 @@ pub(crate) fn capture_current_thread(out: &mut [u64]) -> Unwound {
         return unwound;
     }
     refresh_memory_map();
-    unwind_current_thread(out)
+    walk::unwind(start, 1, out)
 }
 
 /// Re-reads the stack mappings now, so threads started since the last read unwind fully. Call
