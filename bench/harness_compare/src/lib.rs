@@ -36,8 +36,7 @@ pub fn op_2ms(x: u64) -> u64 {
     spin(x, 800_000)
 }
 
-/// The workloads by name, as every harness names them.
-pub const WORKLOADS: [(&str, fn(u64) -> u64); 3] =
-    [("op_2ns", op_2ns), ("op_2us", op_2us), ("op_2ms", op_2ms)];
+/// The workloads' names, as every harness reports them.
+pub const WORKLOADS: [&str; 3] = ["op_2ns", "op_2us", "op_2ms"];
 
 pub mod parse;

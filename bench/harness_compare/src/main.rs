@@ -66,7 +66,7 @@ fn main() {
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(out.status.success(), "{} failed:\n{text}", harness.name);
             wall[h].push(secs);
-            for (w, (workload, _)) in WORKLOADS.iter().enumerate() {
+            for (w, workload) in WORKLOADS.iter().enumerate() {
                 let value = (harness.parse)(&text, workload).unwrap_or_else(|| {
                     panic!("no {workload} in {}'s output:\n{text}", harness.name)
                 });
@@ -91,7 +91,7 @@ fn main() {
         "| workload | harness | median ns/op | CV over {rounds} runs | vs criterion | vs divan |"
     );
     println!("|---|---|---:|---:|---:|---:|");
-    for (w, (workload, _)) in WORKLOADS.iter().enumerate() {
+    for (w, workload) in WORKLOADS.iter().enumerate() {
         let medians: Vec<f64> = ns.iter().map(|per_w| median(&per_w[w])).collect();
         for (h, harness) in harnesses.iter().enumerate() {
             let vs = |peer: usize| match peer == h {
