@@ -3,6 +3,8 @@
 //! the gaps between rows, with vertical tangents, so no curve ever enters a box. It enters its
 //! lower box from the top; an arrowhead covers the last stretch.
 
+use std::collections::HashMap;
+
 use super::order::{Item, Layers, LABEL_PAD, LOOP_REACH};
 use super::position::Placed;
 use super::rank::Ranked;
@@ -16,6 +18,7 @@ pub(super) fn routes(
     ranked: &Ranked,
     spacing: &Spacing,
 ) -> Vec<EdgeRoute> {
+    let ports = Ports::new(layers, placed);
     edges
         .iter()
         .enumerate()
@@ -23,7 +26,7 @@ pub(super) fn routes(
             if e.src == e.dest {
                 self_loop(placed.node_rect(layers, e.src), e.label.is_some(), spacing)
             } else {
-                route(layers, placed, e, i, ranked, spacing)
+                route(layers, placed, &ports, e, i, ranked, spacing)
             }
         })
         .collect()
@@ -32,6 +35,7 @@ pub(super) fn routes(
 fn route(
     layers: &Layers,
     placed: &Placed,
+    ports: &Ports,
     e: &EdgeSpec,
     i: usize,
     ranked: &Ranked,
@@ -46,7 +50,7 @@ fn route(
         placed.node_rect(layers, lower),
     );
     let mut points = Vec::new();
-    let out_x = port(layers, placed, upper, first, true);
+    let out_x = ports.below[&(upper, first)];
     points.push(Point {
         x: out_x,
         y: top_box.y + top_box.height,
@@ -68,7 +72,7 @@ fn route(
             });
         }
     }
-    let in_x = port(layers, placed, lower, last, false);
+    let in_x = ports.above[&(lower, last)];
     points.push(Point {
         x: in_x,
         y: placed.band(layers.slots[lower].row).0,
@@ -89,27 +93,46 @@ fn route(
     }
 }
 
-/// The x where the edge to `neighbour` (in the row below if `below`, else above) attaches to
-/// `node`: edges are spread along the side in the order of their other ends, at most 12
-/// points apart and within the middle of the side.
-fn port(layers: &Layers, placed: &Placed, node: usize, neighbour: usize, below: bool) -> f64 {
-    let rect = placed.node_rect(layers, node);
-    let others = if below {
-        &layers.down[node]
-    } else {
-        &layers.up[node]
-    };
-    let mut xs: Vec<(f64, usize)> = others.iter().map(|&(w, _)| (placed.x[w], w)).collect();
-    xs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let k = xs.len();
-    let index = xs.iter().position(|&(_, w)| w == neighbour).unwrap_or(0);
-    let step = if k > 1 {
-        (rect.width * 0.8 / k as f64).min(12.0)
-    } else {
-        0.0
-    };
-    let center = placed.x[node];
-    center + (index as f64 - (k as f64 - 1.0) / 2.0) * step
+/// Where edges attach to nodes: for each (node, neighbour) pair, the x on the node's bottom
+/// (`below`) or top (`above`) side. Edges are spread along the side in the order of their other
+/// ends, at most 12 points apart and within the middle of the side.
+struct Ports {
+    below: HashMap<(usize, usize), f64>,
+    above: HashMap<(usize, usize), f64>,
+}
+
+impl Ports {
+    fn new(layers: &Layers, placed: &Placed) -> Ports {
+        let mut ports = Ports {
+            below: HashMap::new(),
+            above: HashMap::new(),
+        };
+        for node in 0..layers.slots.len() {
+            if !matches!(layers.slots[node].item, Item::Node(_)) {
+                continue;
+            }
+            let width = placed.node_rect(layers, node).width;
+            for (neighbours, side) in [
+                (&layers.down[node], &mut ports.below),
+                (&layers.up[node], &mut ports.above),
+            ] {
+                let mut xs: Vec<(f64, usize)> =
+                    neighbours.iter().map(|&(w, _)| (placed.x[w], w)).collect();
+                xs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let k = xs.len() as f64;
+                let step = if xs.len() > 1 {
+                    (width * 0.8 / k).min(12.0)
+                } else {
+                    0.0
+                };
+                for (index, &(_, w)) in xs.iter().enumerate() {
+                    let offset = (index as f64 - (k - 1.0) / 2.0) * step;
+                    side.insert((node, w), placed.x[node] + offset);
+                }
+            }
+        }
+        ports
+    }
 }
 
 /// The spline through `points`, which alternate between straight vertical runs and bends, and
