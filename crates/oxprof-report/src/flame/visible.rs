@@ -124,15 +124,25 @@ pub fn visible(profile: &Profile, report: &Report, zoom: &[String], min_fraction
     let zoom_weights = chain[zoom_depth];
     let min_value = (min_fraction * zoom_weights.value.unsigned_abs() as f64).ceil() as i64;
     let mut out = Vec::new();
+    // Each frame's callees while the tree is made, by index into `out`.
+    let mut children: Vec<Vec<usize>> = Vec::new();
     for (depth, w) in chain.iter().enumerate().take(zoom_depth + 1) {
         let name = if depth == 0 { 0 } else { zoom_ids[depth - 1] };
         out.push(w.frame(name as usize, depth, depth.saturating_sub(1)));
+        children.push(Vec::new());
         if depth > 0 {
-            out[depth - 1].children = vec![depth];
+            children[depth - 1] = vec![depth];
         }
     }
     let diff = profile.sample.iter().any(Sample::is_diff_base);
-    build_subtree(&paths, &mut names, &mut out, zoom_depth, min_value.max(1));
+    build_subtree(
+        &paths,
+        &mut names,
+        &mut out,
+        &mut children,
+        zoom_depth,
+        min_value.max(1),
+    );
     Visible {
         graph: FlameGraph {
             sample_type: report.sample_type.clone(),
@@ -238,7 +248,7 @@ impl Weights {
             base: self.base,
             base_self: self.base_self,
             inline: self.all_inline.unwrap_or(false),
-            children: Vec::new(),
+            end: 0,
         }
     }
 }
@@ -266,11 +276,13 @@ impl Paths {
 }
 
 /// Appends the subtree of frame `top` (whose callees are at level 0 of `paths`) to `out`, depth
-/// first with callees in name order, merging callees lighter than `min_value`.
+/// first with callees in name order, merging callees lighter than `min_value`. `children`
+/// lists each frame's callees by index into `out`.
 fn build_subtree(
     paths: &Paths,
     names: &mut Names,
     out: &mut Vec<Frame>,
+    children: &mut Vec<Vec<usize>>,
     top: usize,
     min_value: i64,
 ) {
@@ -331,23 +343,25 @@ fn build_subtree(
                 }
             };
             out.push(frame);
-            out[parent].children.push(index);
+            children.push(Vec::new());
+            children[parent].push(index);
             if !range.is_empty() {
                 stack.push((index, range, level + 1));
             }
         }
     }
     // Callees were added level by level; depth-first order wants each subtree after its frame.
-    renumber_depth_first(out);
+    renumber_depth_first(out, children);
 }
 
-/// Puts `frames` (parents before children, children listed in order) into depth-first order.
-fn renumber_depth_first(frames: &mut Vec<Frame>) {
+/// Puts `frames` (parents before children, `children` listed in order) into depth-first order
+/// and sets each frame's [`Frame::end`].
+fn renumber_depth_first(frames: &mut Vec<Frame>, children: &[Vec<usize>]) {
     let mut order = Vec::with_capacity(frames.len());
     let mut stack = vec![0];
     while let Some(i) = stack.pop() {
         order.push(i);
-        stack.extend(frames[i].children.iter().rev());
+        stack.extend(children[i].iter().rev());
     }
     let mut new_index = vec![0; frames.len()];
     for (new, &old) in order.iter().enumerate() {
@@ -359,12 +373,24 @@ fn renumber_depth_first(frames: &mut Vec<Frame>) {
         .filter_map(|&i| {
             let mut f = old[i].take()?;
             f.parent = new_index[f.parent];
-            for c in &mut f.children {
-                *c = new_index[*c];
-            }
             Some(f)
         })
         .collect();
+    // A subtree ends where the next frame at its depth or above begins.
+    let mut open: Vec<usize> = Vec::new();
+    for i in 0..frames.len() {
+        while let Some(&last) = open.last() {
+            if frames[last].depth < frames[i].depth {
+                break;
+            }
+            frames[last].end = i;
+            open.pop();
+        }
+        open.push(i);
+    }
+    for last in open {
+        frames[last].end = frames.len();
+    }
 }
 
 #[cfg(test)]
@@ -392,19 +418,12 @@ mod tests {
         let full = FlameGraph::new(&p, &r);
         let v = visible(&p, &r, &[], 0.0);
         assert_eq!(v.zoom, 0);
-        let shape = |g: &FlameGraph| -> Vec<(String, usize, usize, i64, i64, Vec<usize>)> {
+        let shape = |g: &FlameGraph| -> Vec<(String, usize, usize, i64, i64, usize)> {
             g.frames
                 .iter()
                 .map(|f| {
                     let n = g.name(f).to_string();
-                    (
-                        n,
-                        f.depth,
-                        f.parent,
-                        f.value,
-                        f.self_value,
-                        f.children.clone(),
-                    )
+                    (n, f.depth, f.parent, f.value, f.self_value, f.end)
                 })
                 .collect()
         };
