@@ -289,6 +289,41 @@ fn a_cancelled_wait_is_not_recorded_and_leaves_the_books() {
     assert_eq!(*m.blocking_lock(), 0);
 }
 
+#[inline(never)]
+async fn contention_never_waits(m: &Mutex<u64>) -> u64 {
+    // Past tokio's cooperative budget (128 a poll of the task): the locks that find it spent
+    // yield to the scheduler without waiting for the lock.
+    for _ in 0..1000 {
+        *m.lock().await += 0x11;
+    }
+    black_box(*m.lock().await)
+}
+
+#[test]
+fn yields_forced_by_tokios_budget_are_not_waits() {
+    truth();
+    let rt = runtime();
+    let m = Mutex::new(0u64);
+    let yielded = rt.block_on(async {
+        // The task's polls, counted by a future around the loop: more than one, as tokio made
+        // the loop yield.
+        let mut polls = 0;
+        let mut work = std::pin::pin!(contention_never_waits(&m));
+        std::future::poll_fn(|cx| {
+            polls += 1;
+            work.as_mut().poll(cx)
+        })
+        .await;
+        polls > 1
+    });
+    assert!(yielded, "tokio's budget never made the loop yield");
+    let block = oxprof::block::profile().unwrap();
+    assert_eq!(
+        leaf_totals(&block, "sync_tokio::contention_never_waits::{{closure}}"),
+        (0, 0)
+    );
+}
+
 #[test]
 fn api_matches_tokios() {
     let rt = tokio::runtime::Builder::new_current_thread()

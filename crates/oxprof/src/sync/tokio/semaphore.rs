@@ -37,7 +37,6 @@ use crate::contention::Tracker;
 /// assert_eq!(connections.available_permits(), 2);
 /// # });
 /// ```
-#[derive(Debug)]
 pub struct Semaphore {
     tracker: Tracker,
     inner: tokio::sync::Semaphore,
@@ -323,6 +322,13 @@ impl Semaphore {
             sem: self,
             inner: ManuallyDrop::new(inner),
         }
+    }
+}
+
+impl std::fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // tokio's form.
+        std::fmt::Debug::fmt(&self.inner, f)
     }
 }
 

@@ -68,6 +68,12 @@ impl<F: Future> Future for Timed<'_, F> {
         // SAFETY: only the fields that are not pinned are touched through this borrow.
         let this = unsafe { self.get_unchecked_mut() };
         match (poll, &mut this.wait) {
+            // tokio's cooperative budget ran out before the primitive was looked at: the task
+            // yields to the scheduler, it does not wait for the primitive. (A primitive found
+            // unavailable gives back the budget unit it took, so none left means a yield.)
+            (Poll::Pending, Wait::None) if !tokio::task::coop::has_budget_remaining() => {
+                Poll::Pending
+            }
             (Poll::Pending, Wait::None) => {
                 this.wait = match this.tracker {
                     Some(tracker) => Wait::Lock(tracker.start_wait()),
