@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What oxprof::sync::Mutex costs against std::sync::Mutex: a lock-increment-unlock loop on 1
+# What oxprof::sync's mutexes cost against the ones they wrap (std's, parking_lot's, tokio's,
+# the families in FAMILIES): a lock-increment-unlock loop on 1
 # thread (uncontended) and on 2 and 4 threads sharing one mutex (contended), with oxprof's
 # block and mutex profiles off, sampling (block rate 10 µs, mutex fraction 10) and recording
 # every event (rate 1, fraction 1). Each run is its own process; the runs are interleaved round
@@ -7,7 +8,7 @@
 # differences against std.
 # Usage: bench/sync_overhead.sh [ROUNDS]
 # Each round also times recording block events of one call site (RECORD_EVENTS of them).
-# Environment: ROUNDS (default 7), UNCONTENDED_OPS (default 20000000), CONTENDED_OPS (default
+# Environment: FAMILIES (default "std parking_lot tokio"), ROUNDS (default 7), UNCONTENDED_OPS (default 20000000), CONTENDED_OPS (default
 # 2000000), RECORD_EVENTS (default 20000), RUN_TIMEOUT (seconds before a run counts as hung,
 # default 120).
 set -euo pipefail
@@ -17,6 +18,7 @@ uncontended_ops=${UNCONTENDED_OPS:-20000000}
 contended_ops=${CONTENDED_OPS:-2000000}
 record_events=${RECORD_EVENTS:-20000}
 run_timeout=${RUN_TIMEOUT:-120}
+families=${FAMILIES:-std parking_lot tokio}
 out=bench/out/sync_overhead
 mkdir -p "$out"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
@@ -39,7 +41,13 @@ for round in $(seq "$rounds"); do
   for threads in 1 2 4; do
     ops=$contended_ops
     [ "$threads" = 1 ] && ops=$uncontended_ops
-    for config in "std off" "oxprof off" "oxprof sampled" "oxprof every"; do
+    configs=()
+    for family in $families; do
+      wrapper=oxprof-$family
+      [ "$family" = std ] && wrapper=oxprof
+      configs+=("$family off" "$wrapper off" "$wrapper sampled" "$wrapper every")
+    done
+    for config in "${configs[@]}"; do
       read -r lock profiles <<<"$config"
       if line=$(timeout "$run_timeout" "$bin" run "$lock" "$profiles" "$threads" "$ops"); then
         echo "round=$round $line" >>"$results"

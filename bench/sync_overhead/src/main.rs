@@ -1,10 +1,13 @@
-//! What `oxprof::sync::Mutex` costs against `std::sync::Mutex`: a loop of lock, increment,
+//! What `oxprof::sync`'s mutexes cost against the ones they wrap (`oxprof::sync::Mutex`
+//! against `std::sync::Mutex`, `oxprof::sync::parking_lot::Mutex` against parking_lot's,
+//! `oxprof::sync::tokio::Mutex` against tokio's): a loop of lock, increment,
 //! unlock on one mutex, on 1 thread (uncontended) or 2 and 4 threads at once (contended), with
 //! the block and mutex profiles off, recording every event, or sampling. One line of
 //! measurements per run.
 //!
 //! ```text
-//! sync_overhead run IMPL PROFILES THREADS OPS   IMPL: std | oxprof
+//! sync_overhead run IMPL PROFILES THREADS OPS   IMPL: std | oxprof | parking_lot |
+//!                                               oxprof-parking_lot | tokio | oxprof-tokio
 //!                                               PROFILES: off | every | sampled
 //! sync_overhead record EVENTS                   what one recorded block event costs
 //! sync_overhead summarize FILE                  a table over the lines `run` printed
@@ -76,7 +79,18 @@ fn run(lock: &str, profiles: &str, threads: &str, ops: &str) -> Result<(), Strin
     let measured = match lock {
         "std" => workload::run(&std::sync::Mutex::new(0u64), threads, ops),
         "oxprof" => workload::run(&oxprof::sync::Mutex::new(0u64), threads, ops),
-        _ => return Err(format!("unknown IMPL {lock:?}: std or oxprof")),
+        "parking_lot" => workload::run(&parking_lot::Mutex::new(0u64), threads, ops),
+        "oxprof-parking_lot" => {
+            workload::run(&oxprof::sync::parking_lot::Mutex::new(0u64), threads, ops)
+        }
+        "tokio" => workload::run(&tokio::sync::Mutex::new(0u64), threads, ops),
+        "oxprof-tokio" => workload::run(&oxprof::sync::tokio::Mutex::new(0u64), threads, ops),
+        _ => {
+            return Err(format!(
+                "unknown IMPL {lock:?}: std, oxprof, parking_lot, oxprof-parking_lot, tokio or \
+                 oxprof-tokio"
+            ))
+        }
     };
     let cpu = measure::process_cpu() - cpu_before;
     let others_cpu = (measure::machine_busy().saturating_sub(busy_before)).saturating_sub(cpu);
@@ -84,7 +98,7 @@ fn run(lock: &str, profiles: &str, threads: &str, ops: &str) -> Result<(), Strin
     let events = |p: std::io::Result<oxprof::Profile>| {
         p.map_or(0, |p| p.sample.iter().map(|s| s.value[0]).sum::<i64>())
     };
-    let (block_events, mutex_events) = if lock == "oxprof" && profiles != "off" {
+    let (block_events, mutex_events) = if lock.starts_with("oxprof") && profiles != "off" {
         (
             events(oxprof::block::profile()),
             events(oxprof::mutex::profile()),

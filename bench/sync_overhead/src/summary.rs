@@ -1,7 +1,8 @@
-//! The table over many runs' output lines: per thread count, std's mutex and oxprof's with each
-//! profile setting, as nanoseconds per lock-and-unlock (median and range), and oxprof's cost
-//! against std's in the same round (median and interquartile range of the paired differences),
-//! and the cost of one recorded event.
+//! The table over many runs' output lines: per thread count, each wrapped mutex (std's,
+//! parking_lot's, tokio's) and oxprof's wrapper of it with each profile setting, as
+//! nanoseconds per lock-and-unlock (median and range), and the wrapper's cost against the
+//! wrapped mutex in the same round (median and interquartile range of the paired
+//! differences), and the cost of one recorded event.
 
 use crate::run_lines::{median, quantile, Line};
 
@@ -36,21 +37,29 @@ pub fn summarize(file: &str) -> Result<(), String> {
             }),
         }
     }
-    groups.sort_by_key(|g| (g.threads, g.lock != "std", order(g.profiles)));
+    groups.sort_by_key(|g| {
+        (
+            g.threads,
+            family(wrapped(g.lock)),
+            g.lock != wrapped(g.lock),
+            order(g.profiles),
+        )
+    });
 
     println!(
-        "| threads | mutex | profiles | runs | ns per lock+unlock, median (min–max) | vs std, \
-         median | Δ vs std in the same round, median (IQR) | others' CPU s, median | \
-         events recorded (block, mutex) |"
+        "| threads | mutex | profiles | runs | ns per lock+unlock, median (min–max) | vs \
+         wrapped, median | Δ vs wrapped in the same round, median (IQR) | others' CPU s, \
+         median | events recorded (block, mutex) |"
     );
     println!("|---:|---|---|---:|---|---:|---|---:|---|");
     for g in &groups {
         let ns: Vec<f64> = g.runs.iter().map(|l| l.num("ns_per_op")).collect();
         let base = groups
             .iter()
-            .find(|b| b.threads == g.threads && b.lock == "std");
+            .find(|b| b.threads == g.threads && b.lock == wrapped(g.lock));
+        let raw = g.lock == wrapped(g.lock);
         let (ratio, delta) = match base {
-            Some(b) if g.lock != "std" => {
+            Some(b) if !raw => {
                 let b_ns: Vec<f64> = b.runs.iter().map(|l| l.num("ns_per_op")).collect();
                 let deltas = paired(g, b);
                 (
@@ -65,7 +74,7 @@ pub fn summarize(file: &str) -> Result<(), String> {
             }
             _ => ("—".into(), "—".into()),
         };
-        let stacks = if g.lock == "std" || g.profiles == "off" {
+        let stacks = if raw || g.profiles == "off" {
             "—".to_string()
         } else {
             let block: Vec<f64> = g.runs.iter().map(|l| l.num("block_events")).collect();
@@ -77,7 +86,7 @@ pub fn summarize(file: &str) -> Result<(), String> {
             "| {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {ratio} | {delta} | {:.2} | {stacks} |",
             g.threads,
             g.lock,
-            if g.lock == "std" { "—" } else { g.profiles },
+            if raw { "—" } else { g.profiles },
             ns.len(),
             median(&ns),
             quantile(&ns, 0.0),
@@ -107,6 +116,21 @@ pub fn summarize(file: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The mutex a run's lock wraps: itself for the wrapped ones.
+fn wrapped(lock: &str) -> &str {
+    match lock {
+        "oxprof" => "std",
+        lock => lock.strip_prefix("oxprof-").unwrap_or(lock),
+    }
+}
+
+fn family(wrapped: &str) -> usize {
+    ["std", "parking_lot", "tokio"]
+        .iter()
+        .position(|f| *f == wrapped)
+        .unwrap_or(usize::MAX)
+}
+
 fn order(profiles: &str) -> usize {
     ["off", "sampled", "every"]
         .iter()
@@ -114,8 +138,8 @@ fn order(profiles: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// Per-round differences in ns per operation between a group's runs and std's run of the same
-/// round and thread count.
+/// Per-round differences in ns per operation between a group's runs and the wrapped mutex's
+/// run of the same round and thread count.
 fn paired(group: &Group, base: &Group) -> Vec<f64> {
     group
         .runs
