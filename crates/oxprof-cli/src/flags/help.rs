@@ -110,6 +110,7 @@ pub(crate) fn shell() -> String {
 pub(crate) fn shell_topic(name: &str) -> Option<String> {
     let flag = super::table::lookup(name)?;
     let usage = match flag.role {
+        Role::Command { param: true } if name == "flame" => "flame file.svg [focus_regex]* [-ignore_regex]*\nWrite the flame graph to file.svg (- for standard output).\nInclude samples matching focus_regex, and exclude ignore_regex.".into(),
         Role::Command { param: true } if name != "peek" => {
             let mut usage = format!("{name}<func_regex|address> [-focus_regex]* [-ignore_regex]*");
             if name == "disasm" {
@@ -169,6 +170,9 @@ mod tests {
         assert!(help.contains("    o/options        List options and their current values\n"));
         assert!(!help.contains("-top"));
         assert!(shell_topic("peek").unwrap().contains("peek func_regex"));
+        assert!(shell_topic("flame")
+            .unwrap()
+            .contains("flame file.svg [focus_regex]*"));
         assert_eq!(
             shell_topic("nodecount").unwrap(),
             "Max number of nodes to show\n"
