@@ -121,3 +121,22 @@ pub fn best_ns_per_op(
         (best_a.min(time(&mut a)), best_b.min(time(&mut b)))
     })
 }
+
+/// Asserts that `measure`'s first figure (ns per operation of oxprof's wrapper) is within
+/// 1.25 times its second (the wrapped primitive's) plus 3 ns: room for a relaxed load, not for
+/// a clock read or a lock. Measures up to three times, as other processes can spoil a run.
+pub fn assert_costs_about_the_same(what: &str, mut measure: impl FnMut() -> (f64, f64)) {
+    let mut figures = (0.0, 0.0);
+    for _ in 0..3 {
+        figures = measure();
+        let (ours, theirs) = figures;
+        if ours <= theirs * 1.25 + 3.0 {
+            println!("uncontended lock+unlock: oxprof {ours:.2} ns, {what} {theirs:.2} ns");
+            return;
+        }
+    }
+    panic!(
+        "oxprof's {:.2} ns against {what}'s {:.2} ns per lock and unlock",
+        figures.0, figures.1
+    );
+}
