@@ -71,29 +71,33 @@ pub fn visible(profile: &Profile, report: &Report, zoom: &[String], min_fraction
         .map_while(|z| names.ids.get(z.as_str()).copied())
         .collect();
 
-    // First pass: how far each sample follows the zoom path, and the chain frames' weights.
+    // How far each sample follows the zoom path, and the weights of the frames along it.
     let mut chain = vec![Weights::default(); zoom_ids.len() + 1];
+    let mut walkers = Vec::with_capacity(profile.sample.len());
     let mut matched = Vec::with_capacity(profile.sample.len());
     for sample in &profile.sample {
         let (weight, _) = options.weigh(sample);
         if weight == 0 {
-            matched.push(0);
             continue;
         }
+        let mut walker = Walker::new(sample, weight);
         let mut depth = 0;
-        let mut len = 0;
-        for id in frames(sample, &frames_of) {
-            len += 1;
-            if depth < zoom_ids.len() && depth + 1 == len && id >> 1 == zoom_ids[depth] {
-                depth += 1;
-                let inline = &mut chain[depth].all_inline;
-                *inline = Some(inline.unwrap_or(true) && id & 1 == 1);
+        while depth < zoom_ids.len() {
+            match walker.peek(&frames_of) {
+                Some(id) if id >> 1 == zoom_ids[depth] => {
+                    walker.advance(&frames_of);
+                    depth += 1;
+                    let inline = &mut chain[depth].all_inline;
+                    *inline = Some(inline.unwrap_or(true) && id & 1 == 1);
+                }
+                _ => break,
             }
         }
-        let in_base = sample.is_diff_base();
+        let ends = walker.peek(&frames_of).is_none();
         for (i, w) in chain.iter_mut().enumerate().take(depth + 1) {
-            w.add(weight, in_base, i == len);
+            w.add(weight, walker.in_base, ends && i == depth);
         }
+        walkers.push(walker);
         matched.push(depth);
     }
     // The deepest frame of the path that has samples.
@@ -101,25 +105,19 @@ pub fn visible(profile: &Profile, report: &Report, zoom: &[String], min_fraction
         .rev()
         .find(|&d| chain[d].value != 0 || chain[d].base != 0)
         .unwrap_or(0);
-
-    // Second pass: the paths below the zoomed frame.
-    let mut paths = Paths::default();
-    for (sample, &depth) in profile.sample.iter().zip(&matched) {
-        let (weight, _) = options.weigh(sample);
-        if weight == 0 || depth < zoom_depth {
-            continue;
-        }
-        let start = paths.ids.len();
-        paths
-            .ids
-            .extend(frames(sample, &frames_of).skip(zoom_depth));
-        paths.samples.push(PathSample {
-            start,
-            len: paths.ids.len() - start,
-            weight,
-            in_base: sample.is_diff_base(),
-        });
-    }
+    // The samples below it, each about to take its frame one level below it.
+    let walkers: Vec<Walker> = walkers
+        .into_iter()
+        .zip(matched)
+        .filter(|&(_, depth)| depth >= zoom_depth)
+        .map(|(mut w, _)| {
+            w.restart();
+            for _ in 0..zoom_depth {
+                w.advance(&frames_of);
+            }
+            w
+        })
+        .collect();
 
     let zoom_weights = chain[zoom_depth];
     let min_value = (min_fraction * zoom_weights.value.unsigned_abs() as f64).ceil() as i64;
@@ -136,24 +134,42 @@ pub fn visible(profile: &Profile, report: &Report, zoom: &[String], min_fraction
     }
     let diff = profile.sample.iter().any(Sample::is_diff_base);
     build_subtree(
-        &paths,
+        walkers,
+        &frames_of,
         &mut names,
         &mut out,
         &mut children,
         zoom_depth,
         min_value.max(1),
     );
+    let names = keep_used_names(names.list, &mut out);
     Visible {
         graph: FlameGraph {
             sample_type: report.sample_type.clone(),
             unit: report.sample_unit.clone(),
             diff,
-            names: names.list,
+            names,
             frames: out,
         },
         zoom: zoom_depth,
         min_value: min_value.max(1),
     }
+}
+
+/// Every name was interned, but only the frames kept need theirs: the names of a profile's
+/// functions can outweigh the visible frames a hundredfold. Renumbers `frames`' names.
+fn keep_used_names(list: Vec<String>, frames: &mut [Frame]) -> Vec<String> {
+    let mut new_index = vec![usize::MAX; list.len()];
+    let mut kept = Vec::new();
+    for f in frames.iter_mut() {
+        if new_index[f.name] == usize::MAX {
+            new_index[f.name] = kept.len();
+            kept.push(f.name);
+        }
+        f.name = new_index[f.name];
+    }
+    let mut list: Vec<Option<String>> = list.into_iter().map(Some).collect();
+    kept.iter().filter_map(|&i| list[i].take()).collect()
 }
 
 /// Frame names, interned.
@@ -197,16 +213,53 @@ fn location_frames(
         .collect()
 }
 
-/// A sample's frames, root first (without the root itself).
-fn frames<'a>(
-    sample: &'a Sample,
-    frames_of: &'a HashMap<u64, Vec<u32>>,
-) -> impl Iterator<Item = u32> + 'a {
-    sample
-        .location_id
-        .iter()
-        .rev()
-        .flat_map(move |id| frames_of.get(id).into_iter().flatten().copied())
+/// A sample's frames, taken one at a time from the root on: a flame graph only needs the frames
+/// of the samples below the frames it keeps, often a few levels of a deep stack.
+#[derive(Clone, Copy)]
+struct Walker<'a> {
+    /// The sample's locations, leaf first.
+    locations: &'a [u64],
+    /// How many locations, counted from the root, were taken entirely.
+    taken: usize,
+    /// How many frames of the next location were taken.
+    inner: usize,
+    weight: i64,
+    in_base: bool,
+}
+
+impl<'a> Walker<'a> {
+    fn new(sample: &'a Sample, weight: i64) -> Walker<'a> {
+        Walker {
+            locations: &sample.location_id,
+            taken: 0,
+            inner: 0,
+            weight,
+            in_base: sample.is_diff_base(),
+        }
+    }
+
+    fn restart(&mut self) {
+        (self.taken, self.inner) = (0, 0);
+    }
+
+    /// The next frame (`name << 1 | inline`), if the stack goes on.
+    fn advance(&mut self, frames_of: &HashMap<u64, Vec<u32>>) -> Option<u32> {
+        while self.taken < self.locations.len() {
+            let id = self.locations[self.locations.len() - 1 - self.taken];
+            let frames = frames_of.get(&id).map_or(&[][..], Vec::as_slice);
+            if let Some(&frame) = frames.get(self.inner) {
+                self.inner += 1;
+                return Some(frame);
+            }
+            (self.taken, self.inner) = (self.taken + 1, 0);
+        }
+        None
+    }
+
+    /// The next frame, not taken.
+    fn peek(&self, frames_of: &HashMap<u64, Vec<u32>>) -> Option<u32> {
+        self.clone().advance(frames_of)
+    }
 }
 
 /// The weights of one frame.
@@ -253,60 +306,51 @@ impl Weights {
     }
 }
 
-/// The samples below the zoomed frame: their frames (from its first callee on) in one buffer.
-#[derive(Default)]
-struct Paths {
-    ids: Vec<u32>,
-    samples: Vec<PathSample>,
-}
-
-struct PathSample {
-    start: usize,
-    len: usize,
-    weight: i64,
-    in_base: bool,
-}
-
-impl Paths {
-    /// The frame of sample `s` at `level` below the zoomed frame, if its stack is that deep.
-    fn at(&self, s: u32, level: usize) -> Option<u32> {
-        let p = &self.samples[s as usize];
-        (level < p.len).then(|| self.ids[p.start + level])
-    }
-}
-
-/// Appends the subtree of frame `top` (whose callees are at level 0 of `paths`) to `out`, depth
-/// first with callees in name order, merging callees lighter than `min_value`. `children`
-/// lists each frame's callees by index into `out`.
+/// Appends the subtree of frame `top` (whose samples `walkers` are about to take their frames
+/// below it) to `out`, with callees in name order, merging callees lighter than `min_value`.
+/// `children` lists each frame's callees by index into `out`. A frame's own value is set when
+/// its callees are made: the samples that have no frame below it.
 fn build_subtree(
-    paths: &Paths,
+    mut walkers: Vec<Walker>,
+    frames_of: &HashMap<u64, Vec<u32>>,
     names: &mut Names,
     out: &mut Vec<Frame>,
     children: &mut Vec<Vec<usize>>,
     top: usize,
     min_value: i64,
 ) {
-    let mut order: Vec<u32> = (0..paths.samples.len() as u32).collect();
-    // Frames whose callees are still to be made: (frame, range of `order`, level of callees).
-    let mut stack = vec![(top, 0..order.len(), 0usize)];
-    while let Some((parent, range, level)) = stack.pop() {
+    // Each sample's frame at the level being grouped.
+    let mut next: Vec<Option<u32>> = vec![None; walkers.len()];
+    let mut order: Vec<u32> = (0..walkers.len() as u32).collect();
+    // Frames whose callees are still to be made, with the range of `order` of their samples.
+    let mut stack = vec![(top, 0..order.len())];
+    while let Some((parent, range)) = stack.pop() {
+        for &s in &order[range.clone()] {
+            next[s as usize] = walkers[s as usize].advance(frames_of);
+        }
         let slice = &mut order[range.clone()];
-        slice.sort_unstable_by_key(|&s| paths.at(s, level).map_or(u32::MAX, |id| id >> 1));
+        slice.sort_unstable_by_key(|&s| next[s as usize].map_or(u32::MAX, |id| id >> 1));
         let mut groups = Vec::new();
         let mut elided = Weights::default();
+        let mut own = Weights::default();
         let mut i = 0;
         while i < slice.len() {
-            let Some(id) = paths.at(slice[i], level) else {
+            let Some(id) = next[slice[i] as usize] else {
+                // The rest end at `parent`.
+                for &s in &slice[i..] {
+                    let w = &walkers[s as usize];
+                    own.add(w.weight, w.in_base, true);
+                }
                 break;
             };
             let name = id >> 1;
             let mut w = Weights::default();
             let mut j = i;
             while j < slice.len() {
-                match paths.at(slice[j], level) {
+                match next[slice[j] as usize] {
                     Some(other) if other >> 1 == name => {
-                        let p = &paths.samples[slice[j] as usize];
-                        w.add(p.weight, p.in_base, p.len == level + 1);
+                        let p = &walkers[slice[j] as usize];
+                        w.add(p.weight, p.in_base, false);
                         w.all_inline = Some(w.all_inline.unwrap_or(true) && other & 1 == 1);
                     }
                     _ => break,
@@ -317,12 +361,13 @@ fn build_subtree(
                 groups.push((name, w, range.start + i..range.start + j));
             } else {
                 for &s in &slice[i..j] {
-                    let p = &paths.samples[s as usize];
+                    let p = &walkers[s as usize];
                     elided.add(p.weight, p.in_base, true);
                 }
             }
             i = j;
         }
+        (out[parent].self_value, out[parent].base_self) = (own.self_value, own.base_self);
         groups.sort_by(|a, b| names.list[a.0 as usize].cmp(&names.list[b.0 as usize]));
         let depth = out[parent].depth + 1;
         // Callees are made when popped, so push them last first; the elided frame goes last.
@@ -346,7 +391,7 @@ fn build_subtree(
             children.push(Vec::new());
             children[parent].push(index);
             if !range.is_empty() {
-                stack.push((index, range, level + 1));
+                stack.push((index, range));
             }
         }
     }
@@ -431,6 +476,13 @@ mod tests {
     }
 
     #[test]
+    fn only_the_names_of_kept_frames_are_listed() {
+        let (p, r) = folded("m;a 50\nm;b 1\nm;c 1\nm;a;x 1\nm;a;y 47\n");
+        let v = visible(&p, &r, &[], 0.03);
+        assert_eq!(v.graph.names, ["root", "m", "a", "y", ELIDED_NAME]);
+    }
+
+    #[test]
     fn narrow_callees_merge_per_parent() {
         let (p, r) = folded("m;a 50\nm;b 1\nm;c 1\nm;a;x 1\nm;a;y 47\n");
         let v = visible(&p, &r, &[], 0.03);
@@ -476,6 +528,20 @@ mod tests {
         let full = FlameGraph::new(&diff, &r);
         let v = visible(&diff, &r, &[], 0.0);
         assert!(v.graph.diff);
-        assert_eq!(v.graph.frames, full.frames);
+        let named = |g: &FlameGraph| -> Vec<(String, Frame)> {
+            g.frames
+                .iter()
+                .map(|f| {
+                    (
+                        g.name(f).to_string(),
+                        Frame {
+                            name: 0,
+                            ..f.clone()
+                        },
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(named(&v.graph), named(&full));
     }
 }
