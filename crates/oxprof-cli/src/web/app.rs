@@ -27,6 +27,9 @@ const APP_CSS: &str = include_str!("assets/app.css");
 /// How many filtered profiles are kept.
 const KEPT: usize = 2;
 
+/// How many views' answers are kept, so going back and forth recomputes nothing.
+const ANSWERS_KEPT: usize = 16;
+
 /// An answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Answer {
@@ -99,6 +102,7 @@ pub(crate) struct App {
     local_only: bool,
     settings: Option<PathBuf>,
     prepared: Mutex<Vec<(Key, Arc<Prepared>)>>,
+    answers: Mutex<Vec<(String, Arc<Vec<u8>>)>>,
 }
 
 impl App {
@@ -122,7 +126,13 @@ impl App {
             local_only,
             settings,
             prepared: Mutex::new(Vec::new()),
+            answers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Computes the first view the page will ask for, so it is ready when the browser asks.
+    pub(crate) fn warm_up(&self) {
+        let _ = self.view_answer("flame", &self.initial);
     }
 
     /// The query string of the page's first address: the command line's options.
@@ -154,7 +164,16 @@ impl App {
             ("POST", "/api/configs") => self.save_config(body),
             ("DELETE", "/api/configs") => self.delete_config(query),
             ("GET", view) => match view.strip_prefix("/api/") {
-                Some(view) if VIEWS.iter().any(|(name, _)| *name == view) => self.view(view, query),
+                Some(view) if VIEWS.iter().any(|(name, _)| *name == view) => {
+                    return match self.view_answer(view, query) {
+                        Ok(body) => Answer {
+                            status: 200,
+                            content_type: "application/json",
+                            body: body.to_vec(),
+                        },
+                        Err((status, e)) => Answer::error(status, e),
+                    };
+                }
                 _ => Err((404, anyhow!("no page at {path}"))),
             },
             _ => Err((405, anyhow!("{method} is not allowed on {path}"))),
@@ -163,6 +182,27 @@ impl App {
             Ok(value) => Answer::json(&value),
             Err((status, e)) => Answer::error(status, e),
         }
+    }
+
+    /// A view's answer as JSON text, from the kept answers when the same view was asked for
+    /// with the same query. Listings are not kept: they read sources and binaries, which may
+    /// appear or change while the server runs.
+    fn view_answer(&self, view: &str, query: &str) -> Result<Arc<Vec<u8>>, (u16, anyhow::Error)> {
+        if matches!(view, "source" | "disasm") {
+            return Ok(Arc::new(self.view(view, query)?.to_string().into_bytes()));
+        }
+        let key = format!("{view}?{query}");
+        let lock = || self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, body)) = lock().iter().find(|(k, _)| *k == key) {
+            return Ok(body.clone());
+        }
+        let body = Arc::new(self.view(view, query)?.to_string().into_bytes());
+        let mut answers = lock();
+        if answers.len() == ANSWERS_KEPT {
+            answers.remove(0);
+        }
+        answers.push((key, body.clone()));
+        Ok(body)
     }
 
     /// A view: options read from the query, the filtered profile, the view computed from it.
@@ -360,13 +400,36 @@ mod tests {
     fn filtered_profiles_are_kept_for_the_next_request() {
         let app = app(true);
         let localhost = client("127.0.0.1", "localhost");
-        for query in ["focus=main", "focus=main&view=top", "hide=x", "focus=main"] {
+        for query in [
+            "focus=main",
+            "focus=main&view=top",
+            "hide=x",
+            "focus=main&nodecount=3",
+            "hide=x",
+        ] {
             assert_eq!(
                 app.handle("GET", &format!("/api/top?{query}"), b"", localhost)
                     .status,
                 200
             );
         }
+        let answers: Vec<String> = app
+            .answers
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.0.clone())
+            .collect();
+        assert_eq!(
+            answers,
+            [
+                "top?focus=main",
+                "top?focus=main&view=top",
+                "top?hide=x",
+                "top?focus=main&nodecount=3"
+            ],
+            "each answer once"
+        );
         let kept = app.prepared.lock().unwrap();
         let filters: Vec<(&str, &str)> = kept
             .iter()

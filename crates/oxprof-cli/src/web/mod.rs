@@ -64,6 +64,8 @@ pub(crate) fn serve(profile: Profile, config: &Config, listening: Listening) -> 
         tiny_http::Server::from_listener(listener, None)
             .map_err(|e| anyhow!("cannot serve on {bound}: {e}"))?,
     );
+    let warm = app.clone();
+    std::thread::spawn(move || warm.warm_up());
     let url = page_url(bound, app.initial_query());
     eprintln!("Serving web UI on {url}");
     if !config.no_browser {

@@ -600,17 +600,23 @@ function refresh() {
   if (re && ["peek", "source", "disasm"].includes(currentView())) navigate({ re });
 }
 
-async function start() {
-  setUp();
+async function loadMeta() {
   try {
     const response = await fetch("api/meta");
-    meta = await response.json();
-    if (!response.ok) throw new Error(meta.error);
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error);
+    meta = body;
     buildTagMenu();
+    updateMenus();
   } catch (e) {
     showError(e.message);
   }
-  await render();
+}
+
+async function start() {
+  setUp();
+  // The menus' contents and the first view are fetched at once.
+  await Promise.all([loadMeta(), render()]);
 }
 
 start();
