@@ -181,6 +181,12 @@ impl Chromium {
         self.send(method, params, true)
     }
 
+    /// How long a DevTools call may take (two minutes unless set): a page whose server takes
+    /// longer to answer needs more.
+    pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.socket.get_ref().set_read_timeout(Some(timeout))
+    }
+
     /// Loads `url` in the page and waits for its `load` event.
     pub fn navigate(&mut self, url: &str) -> io::Result<()> {
         let result = self.call("Page.navigate", json!({ "url": url }))?;
