@@ -18,6 +18,12 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 /// A running headless Chromium with one page attached.
+///
+/// ```no_run
+/// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+/// browser.navigate("data:text/html,<title>t</title>").unwrap();
+/// assert_eq!(browser.eval("document.title").unwrap(), "t");
+/// ```
 pub struct Chromium {
     child: Child,
     socket: WebSocket<TcpStream>,
@@ -177,17 +183,33 @@ impl Chromium {
     }
 
     /// Calls a DevTools method on the page and returns its result.
+    ///
+    /// ```no_run
+    /// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+    /// let layout = browser.call("Page.getLayoutMetrics", serde_json::json!({})).unwrap();
+    /// assert!(layout["cssVisualViewport"]["clientWidth"].as_f64().unwrap() > 0.0);
+    /// ```
     pub fn call(&mut self, method: &str, params: Value) -> io::Result<Value> {
         self.send(method, params, true)
     }
 
     /// How long a DevTools call may take (two minutes unless set): a page whose server takes
     /// longer to answer needs more.
+    ///
+    /// ```no_run
+    /// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+    /// browser.set_timeout(std::time::Duration::from_secs(900)).unwrap();
+    /// ```
     pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         self.socket.get_ref().set_read_timeout(Some(timeout))
     }
 
     /// Loads `url` in the page and waits for its `load` event.
+    ///
+    /// ```no_run
+    /// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+    /// browser.navigate("data:text/html,<p>hi</p>").unwrap();
+    /// ```
     pub fn navigate(&mut self, url: &str) -> io::Result<()> {
         let result = self.call("Page.navigate", json!({ "url": url }))?;
         if let Some(error) = result.get("errorText") {
@@ -201,6 +223,11 @@ impl Chromium {
     }
 
     /// The value of a script expression in the page (promises awaited), as JSON.
+    ///
+    /// ```no_run
+    /// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+    /// assert_eq!(browser.eval("Promise.resolve(1 + 2)").unwrap(), 3);
+    /// ```
     pub fn eval(&mut self, expression: &str) -> io::Result<Value> {
         let result = self.call(
             "Runtime.evaluate",
@@ -217,6 +244,13 @@ impl Chromium {
     }
 
     /// Evaluates `expression` every 10 ms until it is truthy, and returns that value.
+    ///
+    /// ```no_run
+    /// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+    /// browser.eval("setTimeout(() => document.title = 'ready', 50)").unwrap();
+    /// let title = browser.wait_for("document.title", std::time::Duration::from_secs(5)).unwrap();
+    /// assert_eq!(title, "ready");
+    /// ```
     pub fn wait_for(&mut self, expression: &str, timeout: Duration) -> io::Result<Value> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -242,6 +276,11 @@ impl Chromium {
     }
 
     /// Saves a PNG screenshot of the page's window to `path`, creating its directory.
+    ///
+    /// ```no_run
+    /// let mut browser = oxprof_testutil::chromium::launch(800, 600).expect("chromium");
+    /// browser.screenshot(&std::env::temp_dir().join("page.png")).unwrap();
+    /// ```
     pub fn screenshot(&mut self, path: &Path) -> io::Result<()> {
         let shot = self.call("Page.captureScreenshot", json!({"format": "png"}))?;
         let data = base64::engine::general_purpose::STANDARD
