@@ -6,7 +6,7 @@
 //! killed when the [`Chromium`] is dropped. One page (tab) is attached with a flat session.
 
 use std::{
-    io::{self, BufRead, BufReader},
+    io::{self, BufRead, BufReader, Read, Write},
     net::TcpStream,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -26,10 +26,41 @@ use tungstenite::{Message, WebSocket};
 /// ```
 pub struct Chromium {
     child: Child,
-    socket: WebSocket<TcpStream>,
+    socket: WebSocket<Patient>,
     session: String,
     next_id: u64,
     profile_dir: PathBuf,
+}
+
+/// The DevTools connection, retrying reads and writes a signal interrupted: tests that run a
+/// profiler in the same process get `SIGPROF` at any time, and the WebSocket library gives up
+/// on `EINTR`.
+struct Patient(TcpStream);
+
+impl Read for Patient {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+impl Write for Patient {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The Chromium command: `$CHROMIUM`, else `chromium`.
@@ -125,7 +156,7 @@ impl Chromium {
             .to_string();
         let stream = TcpStream::connect(&host)?;
         stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-        let (socket, _) = tungstenite::client(url.as_str(), stream)
+        let (socket, _) = tungstenite::client(url.as_str(), Patient(stream))
             .map_err(|e| io::Error::other(format!("DevTools handshake: {e}")))?;
         let mut browser = Chromium {
             child,
@@ -201,7 +232,7 @@ impl Chromium {
     /// browser.set_timeout(std::time::Duration::from_secs(900)).unwrap();
     /// ```
     pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        self.socket.get_ref().set_read_timeout(Some(timeout))
+        self.socket.get_ref().0.set_read_timeout(Some(timeout))
     }
 
     /// Loads `url` in the page and waits for its `load` event.

@@ -402,6 +402,42 @@ fn tags_are_offered_and_filter() {
 }
 
 #[test]
+fn a_comparison_gives_a_differential_flame_graph() {
+    let dir = scratch("web-diff");
+    let (before, after) = (dir.join("before.folded"), dir.join("after.folded"));
+    std::fs::write(&before, "main;grew 2\nmain;shrank 5\n").unwrap();
+    std::fs::write(&after, "main;grew 6\nmain;shrank 1\n").unwrap();
+    let base = format!("-diff_base={}", before.display());
+    let server = Server::start(&[&base, after.to_str().unwrap()]);
+    let flame = server.ok("/api/flame");
+    assert_eq!(flame["diff"], true);
+    let names = flame["names"].as_array().unwrap();
+    let rows: Vec<(String, Vec<i64>)> = flame["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = names[f[0].as_u64().unwrap() as usize].as_str().unwrap();
+            let values = f.as_array().unwrap()[2..]
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            (name.to_string(), values)
+        })
+        .collect();
+    // [value, self, inline, base, base self]: sized by the new profile, with the base's values.
+    assert_eq!(
+        rows,
+        [
+            ("root".to_string(), vec![7, 0, 0, 7, 0]),
+            ("main".to_string(), vec![7, 0, 0, 7, 0]),
+            ("grew".to_string(), vec![6, 6, 0, 2, 2]),
+            ("shrank".to_string(), vec![1, 1, 0, 5, 5]),
+        ]
+    );
+}
+
+#[test]
 fn the_command_line_gives_the_first_state_and_opens_the_browser() {
     let dir = scratch("web-browser");
     let record = dir.join("opened");

@@ -17,6 +17,9 @@ const WAIT: Duration = Duration::from_secs(60);
 struct Page {
     browser: Chromium,
     shots: PathBuf,
+    /// Driving a browser keeps this process busy now and then: the tests that profile this
+    /// process wait until the page is done.
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Page {
@@ -91,13 +94,25 @@ impl Page {
 }
 
 fn open(server: &Server) -> Option<Page> {
+    let serial = crate::runtime::serial();
     let mut browser = chromium::launch(1400, 900)?;
     browser.navigate(&server.url).expect("load the page");
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-ui");
-    let mut page = Page { browser, shots };
+    let mut page = Page {
+        browser,
+        shots,
+        _serial: serial,
+    };
     page.browser
         .wait_for("document.body.dataset.rendered", WAIT)
         .expect("the first view is drawn");
+    // The menus fill in when the profile's description arrives, beside the first view.
+    page.browser
+        .wait_for(
+            "document.querySelectorAll('#sample-items button').length",
+            WAIT,
+        )
+        .expect("the menus are filled in");
     Some(page)
 }
 
