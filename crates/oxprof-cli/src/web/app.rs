@@ -77,6 +77,8 @@ pub(crate) struct Client<'a> {
     pub peer: Option<IpAddr>,
     /// The `Host` header.
     pub host: Option<&'a str>,
+    /// The `Origin` header: browsers send it with requests that change things.
+    pub origin: Option<&'a str>,
 }
 
 /// The options a filtered profile depends on.
@@ -149,6 +151,11 @@ impl App {
             if !client.host.is_some_and(address::is_local_host_header) {
                 return Answer::error(403, "this server only answers requests for localhost");
             }
+        }
+        // A page of another site may send changes here (its browser allows a plain POST), but
+        // its browser names that site as the origin.
+        if method != "GET" && client.origin.is_some_and(|o| !same_origin(o, client.host)) {
+            return Answer::error(403, "changes are only taken from this server's own page");
         }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let result = match (method, path) {
@@ -327,6 +334,11 @@ impl App {
     }
 }
 
+/// Whether `origin` (`http://host:port`) is the server the request was sent to.
+fn same_origin(origin: &str, host: Option<&str>) -> bool {
+    host.is_some_and(|h| origin.strip_prefix("http://") == Some(h))
+}
+
 /// A request's mistake.
 fn bad(e: anyhow::Error) -> (u16, anyhow::Error) {
     (400, e)
@@ -357,6 +369,7 @@ mod tests {
         Client {
             peer: Some(peer.parse().unwrap()),
             host: Some(Box::leak(host.to_string().into_boxed_str())),
+            origin: None,
         }
     }
 
@@ -376,6 +389,7 @@ mod tests {
             Client {
                 peer: Some("127.0.0.1".parse().unwrap()),
                 host: None,
+                origin: None,
             },
         );
         assert_eq!(missing_host.status, 403);

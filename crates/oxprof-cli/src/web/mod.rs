@@ -118,6 +118,7 @@ fn answer(app: &app::App, mut request: tiny_http::Request) {
             .map(|h| h.value.as_str().to_string())
     };
     let host = header("Host");
+    let origin = header("Origin");
     let gzip = header("Accept-Encoding").is_some_and(|v| v.contains("gzip"));
     let mut body = Vec::new();
     if request.as_reader().read_to_end(&mut body).is_err() {
@@ -126,6 +127,7 @@ fn answer(app: &app::App, mut request: tiny_http::Request) {
     let client = app::Client {
         peer: request.remote_addr().map(|a| a.ip()),
         host: host.as_deref(),
+        origin: origin.as_deref(),
     };
     let method = request.method().as_str().to_string();
     let answer = app.handle(&method, request.url(), &body, client);

@@ -369,6 +369,20 @@ fn configurations_are_saved_listed_and_deleted() {
         .as_str()
         .unwrap()
         .starts_with("the configuration is not JSON"));
+    // Another site's page cannot change them; this server's page can.
+    let host = server.authority.clone();
+    let (status, _, body) = server.raw(
+        "DELETE",
+        "/api/configs?name=hot+only",
+        &host,
+        "Origin: http://evil.example\r\n",
+        "",
+    );
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("only taken from this server's own page"));
+    let own = format!("Origin: http://{host}\r\n");
+    let (status, _, _) = server.raw("POST", "/api/configs", &host, &own, saved);
+    assert_eq!(status, 200);
     let (status, list) = server.json("DELETE", "/api/configs?name=hot+only", "");
     assert_eq!((status, list), (200, serde_json::json!({"configs": []})));
     let (status, err) = server.json("DELETE", "/api/configs?name=hot+only", "");
