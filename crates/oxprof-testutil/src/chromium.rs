@@ -95,7 +95,19 @@ pub fn launch(width: u32, height: u32) -> Option<Chromium> {
         eprintln!("note: chromium is not installed; skipping a browser test");
         return None;
     }
-    Some(Chromium::start(width, height).unwrap_or_else(|e| panic!("start chromium: {e}")))
+    // A loaded machine sometimes gets a Chromium that dies before printing its DevTools address
+    // or before opening its first page: a fresh one usually starts fine.
+    let mut last_error = None;
+    for _ in 0..3 {
+        match Chromium::start(width, height) {
+            Ok(browser) => return Some(browser),
+            Err(e) => {
+                eprintln!("note: chromium did not start ({e}); trying again");
+                last_error = Some(e);
+            }
+        }
+    }
+    panic!("start chromium: {}", last_error.expect("three attempts"))
 }
 
 impl Chromium {
@@ -154,10 +166,23 @@ impl Chromium {
             .next()
             .unwrap_or_default()
             .to_string();
-        let stream = TcpStream::connect(&host)?;
-        stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-        let (socket, _) = tungstenite::client(url.as_str(), Patient(stream))
-            .map_err(|e| io::Error::other(format!("DevTools handshake: {e}")))?;
+        let connected = TcpStream::connect(&host)
+            .and_then(|stream| {
+                stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+                Ok(stream)
+            })
+            .and_then(|stream| {
+                tungstenite::client(url.as_str(), Patient(stream))
+                    .map_err(|e| io::Error::other(format!("DevTools handshake: {e}")))
+            });
+        let socket = match connected {
+            Ok((socket, _)) => socket,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
         let mut browser = Chromium {
             child,
             socket,
@@ -165,13 +190,7 @@ impl Chromium {
             next_id: 0,
             profile_dir,
         };
-        let targets = browser.call_browser("Target.getTargets", json!({}))?;
-        let page = targets["targetInfos"]
-            .as_array()
-            .and_then(|list| list.iter().find(|t| t["type"] == "page"))
-            .and_then(|t| t["targetId"].as_str())
-            .ok_or_else(|| io::Error::other("chromium has no page"))?
-            .to_string();
+        let page = browser.first_page()?;
         let attached = browser.call_browser(
             "Target.attachToTarget",
             json!({"targetId": page, "flatten": true}),
@@ -181,6 +200,27 @@ impl Chromium {
             .ok_or_else(|| io::Error::other("no session id"))?
             .to_string();
         Ok(browser)
+    }
+
+    /// The target id of the first page, waiting up to 30 s for Chromium to open it: the DevTools
+    /// address is printed before `about:blank` exists.
+    fn first_page(&mut self) -> io::Result<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let targets = self.call_browser("Target.getTargets", json!({}))?;
+            let page = targets["targetInfos"]
+                .as_array()
+                .and_then(|list| list.iter().find(|t| t["type"] == "page"))
+                .and_then(|t| t["targetId"].as_str())
+                .map(str::to_string);
+            match page {
+                Some(page) => return Ok(page),
+                None if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                None => return Err(io::Error::other("chromium opened no page in 30 s")),
+            }
+        }
     }
 
     fn send(&mut self, method: &str, params: Value, session: bool) -> io::Result<Value> {
