@@ -14,7 +14,6 @@
 //! ```
 
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use oxprof_profile::{Label, LabelValue, Profile, ValueType};
 
@@ -33,14 +32,7 @@ pub(crate) fn stacks(name: &str) -> StackProfile {
 
 /// The symbolized profile of `stacks`, taken now.
 pub(crate) fn build(stacks: StackProfile, comments: Vec<String>) -> Profile {
-    stacks.build(&BuildOptions {
-        time_nanos: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64),
-        duration_nanos: 0,
-        comments,
-        symbolize: true,
-    })
+    stacks.build(&BuildOptions::snapshot(comments))
 }
 
 /// Writes `profile` as Go's `debug=1` count text: `<name> profile: total <sum>`, then one

@@ -118,6 +118,52 @@ fn write_lines(lines: &[Vec<&str>], widths: &[usize], out: &mut String) {
     }
 }
 
+/// For the text writers' tests: a profile with the stacks `[1]` and `[2, 1]` carrying `first`
+/// and `second`, where location 1 (0x1000) is `app::work` at src/app.rs:7 and location 2
+/// (0x2000) is unsymbolized.
+#[cfg(test)]
+pub(crate) fn two_stacks(first: Vec<i64>, second: Vec<i64>) -> Profile {
+    use oxprof_profile::{Line, Sample};
+    Profile {
+        sample: vec![
+            Sample {
+                location_id: vec![1],
+                value: first,
+                label: vec![],
+            },
+            Sample {
+                location_id: vec![2, 1],
+                value: second,
+                label: vec![],
+            },
+        ],
+        location: vec![
+            Location {
+                id: 1,
+                address: 0x1000,
+                line: vec![Line {
+                    function_id: 1,
+                    line: 7,
+                    column: 0,
+                }],
+                ..Location::default()
+            },
+            Location {
+                id: 2,
+                address: 0x2000,
+                ..Location::default()
+            },
+        ],
+        function: vec![Function {
+            id: 1,
+            name: "app::work".into(),
+            filename: "src/app.rs".into(),
+            ..Function::default()
+        }],
+        ..Profile::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

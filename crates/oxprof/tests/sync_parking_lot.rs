@@ -12,8 +12,8 @@ use std::sync::{Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use contention_support::{
-    assert_attributed, assert_costs_about_the_same, best_ns_per_op, by_leaf, is_child, leaf_totals,
-    run_child,
+    assert_attributed, assert_costs_about_the_same, best_ns_per_op, by_leaf, contend, is_child,
+    leaf_totals, run_child,
 };
 use oxprof::sync::parking_lot::{
     Condvar, FairMutex, MappedMutexGuard, Mutex, MutexGuard, RwLock, RwLockUpgradableReadGuard,
@@ -58,40 +58,6 @@ fn contention_hold_lock(m: &Mutex<u64>, go: &Barrier) -> u64 {
 struct Truth {
     mutex_waited: u64,
     read_waited: u64,
-}
-
-/// `rounds` times: `hold` takes the lock, lets `waiters` threads go at it with `wait`, which
-/// returns how long it waited; the sum of those.
-fn contend<L: Sync>(
-    lock: &L,
-    waiters: usize,
-    rounds: usize,
-    hold: impl Fn(&L, &Barrier) -> u64 + Sync,
-    wait: impl Fn(&L, u64) -> u64 + Sync,
-) -> u64 {
-    let go = Barrier::new(waiters + 1);
-    let done = Barrier::new(waiters + 1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..waiters as u64)
-            .map(|salt| {
-                let (go, done, wait) = (&go, &done, &wait);
-                s.spawn(move || {
-                    let mut total = 0;
-                    for _ in 0..rounds {
-                        go.wait();
-                        total += wait(lock, salt);
-                        done.wait();
-                    }
-                    total
-                })
-            })
-            .collect();
-        for _ in 0..rounds {
-            black_box(hold(lock, &go));
-            done.wait();
-        }
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
-    })
 }
 
 #[inline(never)]

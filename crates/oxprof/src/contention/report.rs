@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use oxprof_profile::{Profile, ValueType};
 
@@ -58,15 +57,7 @@ pub(crate) fn profile(kind: Kind) -> Profile {
         let count = (totals.count as i64).max(1);
         stacks.add(frames, &[count, totals.delay as i64], Vec::new());
     }
-    let mut profile = stacks.build(&BuildOptions {
-        time_nanos: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i64)
-            .unwrap_or(0),
-        duration_nanos: 0,
-        comments: comments(kind, &snapshot),
-        symbolize: true,
-    });
+    let mut profile = stacks.build(&BuildOptions::snapshot(comments(kind, &snapshot)));
     let own = regex::Regex::new(OWN_FRAMES).expect("a valid pattern");
     profile.prune(&own, None);
     trim_own_inlined(&mut profile);
@@ -178,49 +169,12 @@ fn render(kind: Kind, period: u64, profile: &Profile) -> String {
 
 #[cfg(test)]
 mod tests {
-    use oxprof_profile::{Function, Line, Location, Sample};
+    use oxprof_profile::{Function, Line, Location};
 
     use super::*;
 
     fn profile() -> Profile {
-        Profile {
-            sample: vec![
-                Sample {
-                    location_id: vec![1],
-                    value: vec![8, 4000],
-                    label: vec![],
-                },
-                Sample {
-                    location_id: vec![2, 1],
-                    value: vec![4, 400],
-                    label: vec![],
-                },
-            ],
-            location: vec![
-                Location {
-                    id: 1,
-                    address: 0x1000,
-                    line: vec![Line {
-                        function_id: 1,
-                        line: 7,
-                        column: 0,
-                    }],
-                    ..Location::default()
-                },
-                Location {
-                    id: 2,
-                    address: 0x2000,
-                    ..Location::default()
-                },
-            ],
-            function: vec![Function {
-                id: 1,
-                name: "app::work".into(),
-                filename: "src/app.rs".into(),
-                ..Function::default()
-            }],
-            ..Profile::default()
-        }
+        crate::go_text::two_stacks(vec![8, 4000], vec![4, 400])
     }
 
     #[test]

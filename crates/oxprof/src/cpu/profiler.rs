@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use oxprof_profile::Profile;
 
@@ -298,10 +298,7 @@ impl Profiler {
             stop: Some(stop),
             sampler: Some(handle),
             started: Instant::now(),
-            time_nanos: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos() as i64)
-                .unwrap_or(0),
+            time_nanos: crate::profile_build::unix_nanos_now(),
             clock_comment,
             _unwinding: unwinding,
         })

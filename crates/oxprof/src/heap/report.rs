@@ -3,7 +3,6 @@
 //! in Go's) and the allocator's own frames cut off the leaf end of every stack.
 
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use oxprof_profile::{Label, Profile, ValueType};
 
@@ -128,15 +127,7 @@ pub(super) fn build(default_sample_type: &str, values: Values) -> io::Result<Pro
             dropped.buckets, dropped.blocks
         ));
     }
-    let mut profile = stacks.build(&BuildOptions {
-        time_nanos: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i64)
-            .unwrap_or(0),
-        duration_nanos: 0,
-        comments,
-        symbolize: true,
-    });
+    let mut profile = stacks.build(&BuildOptions::snapshot(comments));
     let allocator = regex::Regex::new(ALLOCATOR_FRAMES).expect("a valid pattern");
     profile.prune(&allocator, None);
     profile.default_sample_type = default_sample_type.to_owned();

@@ -95,50 +95,15 @@ fn write_counters(out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use oxprof_profile::{Function, Line, Location, Sample};
+    use oxprof_profile::Sample;
 
     use super::*;
 
     #[test]
     fn records_are_sorted_by_inuse_bytes_with_return_addresses_and_frames() {
         let profile = Profile {
-            sample: vec![
-                Sample {
-                    location_id: vec![1],
-                    value: vec![4, 400, 1, 100],
-                    label: vec![],
-                },
-                Sample {
-                    location_id: vec![2, 1],
-                    value: vec![2, 2048, 2, 2048],
-                    label: vec![],
-                },
-            ],
-            location: vec![
-                Location {
-                    id: 1,
-                    address: 0x1000,
-                    line: vec![Line {
-                        function_id: 1,
-                        line: 7,
-                        column: 0,
-                    }],
-                    ..Location::default()
-                },
-                Location {
-                    id: 2,
-                    address: 0x2000,
-                    ..Location::default()
-                },
-            ],
-            function: vec![Function {
-                id: 1,
-                name: "app::work".into(),
-                filename: "src/app.rs".into(),
-                ..Function::default()
-            }],
             period: 4096,
-            ..Profile::default()
+            ..crate::go_text::two_stacks(vec![4, 400, 1, 100], vec![2, 2048, 2, 2048])
         };
         let text = render(&profile);
         let expected_start = "heap profile: 3: 2148 [6: 2448] @ heap/8192\n\

@@ -108,3 +108,22 @@ pub(crate) struct BuildOptions {
     /// symbolization elsewhere by build id.
     pub(crate) symbolize: bool,
 }
+
+impl BuildOptions {
+    /// A symbolized profile of the state now, which covers no period of collection.
+    pub(crate) fn snapshot(comments: Vec<String>) -> Self {
+        BuildOptions {
+            time_nanos: unix_nanos_now(),
+            duration_nanos: 0,
+            comments,
+            symbolize: true,
+        }
+    }
+}
+
+/// Now, in nanoseconds since the Unix epoch (0 for a clock set before it).
+pub(crate) fn unix_nanos_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}

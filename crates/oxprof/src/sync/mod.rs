@@ -26,6 +26,47 @@
 //! `sync::lock_api` (feature `parking_lot`), and `sync::tokio` (feature `tokio`: tokio's
 //! `sync` primitives, whose waits are the time a task spends awaiting them).
 
+/// What std's guards implement for reaching the locked value, for a guard type whose `inner`
+/// field derefs to it: `Deref`, `Debug` and `Display` as the value's, and `DerefMut` when the
+/// invocation ends in `mut`. The first brackets hold the guard's type parameters before `T`
+/// with their bounds, the second the same parameters bare: `MutexGuard [R: RawMutex] [R] mut`.
+macro_rules! guard_views {
+    ($guard:ident [$($param:ident: $bound:path)?] [$($arg:ident)?] mut) => {
+        crate::sync::guard_views!($guard [$($param: $bound)?] [$($arg)?]);
+
+        impl<$($param: $bound,)? T: ?Sized> std::ops::DerefMut for $guard<'_, $($arg,)? T> {
+            fn deref_mut(&mut self) -> &mut T {
+                &mut self.inner
+            }
+        }
+    };
+    ($guard:ident [$($param:ident: $bound:path)?] [$($arg:ident)?]) => {
+        impl<$($param: $bound,)? T: ?Sized> std::ops::Deref for $guard<'_, $($arg,)? T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.inner
+            }
+        }
+
+        impl<$($param: $bound,)? T: ?Sized + std::fmt::Debug> std::fmt::Debug
+            for $guard<'_, $($arg,)? T>
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($param: $bound,)? T: ?Sized + std::fmt::Display> std::fmt::Display
+            for $guard<'_, $($arg,)? T>
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+pub(crate) use guard_views;
+
 mod acquire;
 mod barrier;
 mod condvar;

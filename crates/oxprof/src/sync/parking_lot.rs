@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 pub use parking_lot::{RawFairMutex, RawMutex, RawRwLock, WaitTimeoutResult};
 
 use super::lock_api;
-use crate::contention::Tracker;
 
 /// parking_lot's mutex, profiled: [`lock_api::Mutex`] over [`RawMutex`].
 ///
@@ -171,11 +170,7 @@ impl Condvar {
     /// }
     /// ```
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
-        let since = crate::block::enabled().then(Instant::now);
-        let (tracker, inner) = guard.for_condvar();
-        tracker.unlocking();
-        self.inner.wait(inner);
-        record(since);
+        profiled_wait(guard, |inner| self.inner.wait(inner));
     }
 
     /// [`wait`](Condvar::wait) until `timeout` at most; the result says whether it timed out.
@@ -192,12 +187,7 @@ impl Condvar {
         guard: &mut MutexGuard<'_, T>,
         timeout: Instant,
     ) -> WaitTimeoutResult {
-        let since = crate::block::enabled().then(Instant::now);
-        let (tracker, inner) = guard.for_condvar();
-        tracker.unlocking();
-        let result = self.inner.wait_until(inner, timeout);
-        record(since);
-        result
+        profiled_wait(guard, |inner| self.inner.wait_until(inner, timeout))
     }
 
     /// [`wait`](Condvar::wait) for `timeout` at most; the result says whether it timed out.
@@ -212,12 +202,7 @@ impl Condvar {
         guard: &mut MutexGuard<'_, T>,
         timeout: Duration,
     ) -> WaitTimeoutResult {
-        let since = crate::block::enabled().then(Instant::now);
-        let (tracker, inner) = guard.for_condvar();
-        tracker.unlocking();
-        let result = self.inner.wait_for(inner, timeout);
-        record(since);
-        result
+        profiled_wait(guard, |inner| self.inner.wait_for(inner, timeout))
     }
 
     /// Waits while `condition` holds, checking it with the lock held before each wait. The
@@ -235,12 +220,9 @@ impl Condvar {
         T: ?Sized,
         F: FnMut(&mut T) -> bool,
     {
-        let since = crate::block::enabled().then(Instant::now);
-        let (tracker, inner) = guard.for_condvar();
-        let mut waited = false;
-        self.inner
-            .wait_while(inner, charging(tracker, &mut waited, condition));
-        record(since.filter(|_| waited));
+        profiled_wait_while(guard, condition, |inner, condition| {
+            self.inner.wait_while(inner, condition)
+        });
     }
 
     /// [`wait_while`](Condvar::wait_while) until `timeout` at most.
@@ -264,14 +246,9 @@ impl Condvar {
         T: ?Sized,
         F: FnMut(&mut T) -> bool,
     {
-        let since = crate::block::enabled().then(Instant::now);
-        let (tracker, inner) = guard.for_condvar();
-        let mut waited = false;
-        let result =
-            self.inner
-                .wait_while_until(inner, charging(tracker, &mut waited, condition), timeout);
-        record(since.filter(|_| waited));
-        result
+        profiled_wait_while(guard, condition, |inner, condition| {
+            self.inner.wait_while_until(inner, condition, timeout)
+        })
     }
 
     /// [`wait_while`](Condvar::wait_while) for `timeout` at most.
@@ -293,39 +270,51 @@ impl Condvar {
         T: ?Sized,
         F: FnMut(&mut T) -> bool,
     {
-        let since = crate::block::enabled().then(Instant::now);
-        let (tracker, inner) = guard.for_condvar();
-        let mut waited = false;
-        let result =
-            self.inner
-                .wait_while_for(inner, charging(tracker, &mut waited, condition), timeout);
-        record(since.filter(|_| waited));
-        result
+        profiled_wait_while(guard, condition, |inner, condition| {
+            self.inner.wait_while_for(inner, condition, timeout)
+        })
     }
 }
 
-/// `condition`, charging the release of the lock each time it says to wait (parking_lot
-/// checks it with the lock held, then gives the lock up to wait), and noting in `waited` that
-/// a wait happened.
-fn charging<'c, T: ?Sized>(
-    tracker: &'c Tracker,
-    waited: &'c mut bool,
-    mut condition: impl FnMut(&mut T) -> bool + 'c,
-) -> impl FnMut(&mut T) -> bool + 'c {
-    move |value| {
-        let wait = condition(value);
-        if wait {
-            tracker.unlocking();
-            *waited = true;
-        }
-        wait
-    }
-}
-
-fn record(since: Option<Instant>) {
+/// Runs `wait`, which gives up the lock behind `guard` to wait, as one blocking event, charging
+/// the release while the lock is still held.
+fn profiled_wait<T: ?Sized, R>(
+    guard: &mut MutexGuard<'_, T>,
+    wait: impl FnOnce(&mut parking_lot::MutexGuard<'_, T>) -> R,
+) -> R {
+    let since = crate::block::enabled().then(Instant::now);
+    let (tracker, inner) = guard.for_condvar();
+    tracker.unlocking();
+    let result = wait(inner);
     if let Some(since) = since {
         crate::block::record(since);
     }
+    result
+}
+
+/// Runs `wait`, which waits while `condition` holds, as one blocking event if it waited at all.
+/// parking_lot checks the condition with the lock held, then gives the lock up to wait: the
+/// condition handed to `wait` charges the release each time it says to wait.
+fn profiled_wait_while<T: ?Sized, R>(
+    guard: &mut MutexGuard<'_, T>,
+    mut condition: impl FnMut(&mut T) -> bool,
+    wait: impl FnOnce(&mut parking_lot::MutexGuard<'_, T>, &mut dyn FnMut(&mut T) -> bool) -> R,
+) -> R {
+    let since = crate::block::enabled().then(Instant::now);
+    let (tracker, inner) = guard.for_condvar();
+    let mut waited = false;
+    let result = wait(inner, &mut |value| {
+        let wait = condition(value);
+        if wait {
+            tracker.unlocking();
+            waited = true;
+        }
+        wait
+    });
+    if let Some(since) = since.filter(|_| waited) {
+        crate::block::record(since);
+    }
+    result
 }
 
 impl fmt::Debug for Condvar {

@@ -4,7 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+use std::hint::black_box;
 use std::process::Command;
+use std::sync::Barrier;
 
 use oxprof::Profile;
 
@@ -75,6 +77,40 @@ pub fn assert_attributed(truth: u64, waits: i64, rounds: i64, waiting: &str, hol
         (rounds * 9 / 10..=rounds).contains(&count),
         "{count} contended releases at {holding}, {rounds} rounds"
     );
+}
+
+/// `rounds` times: `hold` takes the lock, lets `waiters` threads go at it with `wait`, which
+/// returns how long it waited; the sum of those.
+pub fn contend<L: Sync>(
+    lock: &L,
+    waiters: usize,
+    rounds: usize,
+    hold: impl Fn(&L, &Barrier) -> u64 + Sync,
+    wait: impl Fn(&L, u64) -> u64 + Sync,
+) -> u64 {
+    let go = Barrier::new(waiters + 1);
+    let done = Barrier::new(waiters + 1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..waiters as u64)
+            .map(|salt| {
+                let (go, done, wait) = (&go, &done, &wait);
+                s.spawn(move || {
+                    let mut total = 0;
+                    for _ in 0..rounds {
+                        go.wait();
+                        total += wait(lock, salt);
+                        done.wait();
+                    }
+                    total
+                })
+            })
+            .collect();
+        for _ in 0..rounds {
+            black_box(hold(lock, &go));
+            done.wait();
+        }
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
 }
 
 /// The environment variable that tells a test binary run by [`run_child`] which test is the

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::mem::ManuallyDrop;
-use std::ops::{Deref, DerefMut};
 
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 
@@ -323,55 +322,8 @@ impl<R: RawMutex, T: ?Sized> Drop for MappedMutexGuard<'_, R, T> {
     }
 }
 
-impl<R: RawMutex, T: ?Sized> Deref for MutexGuard<'_, R, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<R: RawMutex, T: ?Sized> DerefMut for MutexGuard<'_, R, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-}
-
-impl<R: RawMutex, T: ?Sized> Deref for MappedMutexGuard<'_, R, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<R: RawMutex, T: ?Sized> DerefMut for MappedMutexGuard<'_, R, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-}
-
-impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<R: RawMutex, T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<R: RawMutex, T: ?Sized + fmt::Display> fmt::Display for MappedMutexGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
+crate::sync::guard_views!(MutexGuard [R: RawMutex] [R] mut);
+crate::sync::guard_views!(MappedMutexGuard [R: RawMutex] [R] mut);
 
 impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::mem::ManuallyDrop;
-use std::ops::{Deref, DerefMut};
 
 use lock_api::{RawRwLock, RawRwLockDowngrade, RawRwLockTimed, RawRwLockUpgrade};
 
@@ -457,64 +456,9 @@ impl<R: RawRwLockUpgrade, T: ?Sized> Drop for RwLockUpgradableReadGuard<'_, R, T
     }
 }
 
-impl<R: RawRwLock, T: ?Sized> Deref for RwLockReadGuard<'_, R, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<R: RawRwLock, T: ?Sized> Deref for RwLockWriteGuard<'_, R, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<R: RawRwLock, T: ?Sized> DerefMut for RwLockWriteGuard<'_, R, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-}
-
-impl<R: RawRwLockUpgrade, T: ?Sized> Deref for RwLockUpgradableReadGuard<'_, R, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.inner
-    }
-}
-
-impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<R: RawRwLock, T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<R: RawRwLock, T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<R: RawRwLockUpgrade, T: ?Sized + fmt::Debug> fmt::Debug
-    for RwLockUpgradableReadGuard<'_, R, T>
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
+crate::sync::guard_views!(RwLockReadGuard [R: RawRwLock] [R]);
+crate::sync::guard_views!(RwLockWriteGuard [R: RawRwLock] [R] mut);
+crate::sync::guard_views!(RwLockUpgradableReadGuard [R: RawRwLockUpgrade] [R]);
 
 impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -245,123 +245,132 @@ impl<T> Sender<T> {
     }
 }
 
-impl<T> Receiver<T> {
-    /// Takes the next message, awaiting one while the channel is empty (a profiled wait);
-    /// `None` once it is empty and every sender is gone. Cancel safe.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::channel(1);
-    /// tokio::spawn(async move { tx.send(3).await.unwrap() });
-    /// assert_eq!(rx.recv().await, Some(3));
-    /// # });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        Timed::plain(self.inner.recv()).await
-    }
+/// The receiving halves' methods, the same for both kinds of channel: `$new` makes a channel
+/// with room for four messages and `$put` puts one in it without waiting.
+macro_rules! receiver_methods {
+    ($ty:ident, $new:literal, $put:literal) => {
+        impl<T> $ty<T> {
+            /// Takes the next message, awaiting one while the channel is empty (a profiled
+            /// wait); `None` once it is empty and every sender is gone. Cancel safe.
+            ///
+            /// ```
+            /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+            #[doc = concat!("let (tx, mut rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            #[doc = concat!("tokio::spawn(async move { tx.", $put, "(3).unwrap() });")]
+            /// assert_eq!(rx.recv().await, Some(3));
+            /// # });
+            /// ```
+            pub async fn recv(&mut self) -> Option<T> {
+                Timed::plain(self.inner.recv()).await
+            }
 
-    /// Takes up to `limit` messages into `buffer`, awaiting the first while the channel is
-    /// empty (a profiled wait); how many it took, 0 once every sender is gone.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::channel(4);
-    /// for i in 0..3 {
-    ///     tx.try_send(i).unwrap();
-    /// }
-    /// let mut got = Vec::new();
-    /// assert_eq!(rx.recv_many(&mut got, 10).await, 3);
-    /// # });
-    /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        Timed::plain(self.inner.recv_many(buffer, limit)).await
-    }
+            /// Takes up to `limit` messages into `buffer`, awaiting the first while the
+            /// channel is empty (a profiled wait); how many it took, 0 once every sender is
+            /// gone.
+            ///
+            /// ```
+            /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+            #[doc = concat!("let (tx, mut rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            /// for i in 0..3 {
+            #[doc = concat!("    tx.", $put, "(i).unwrap();")]
+            /// }
+            /// let mut got = Vec::new();
+            /// assert_eq!(rx.recv_many(&mut got, 10).await, 3);
+            /// # });
+            /// ```
+            pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+                Timed::plain(self.inner.recv_many(buffer, limit)).await
+            }
 
-    /// Takes the next message if there is one now.
-    ///
-    /// ```
-    /// use tokio::sync::mpsc::error::TryRecvError;
-    /// let (_tx, mut rx) = oxprof::sync::tokio::mpsc::channel::<u8>(1);
-    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    /// ```
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.inner.try_recv()
-    }
+            /// Takes the next message if there is one now.
+            ///
+            /// ```
+            /// use tokio::sync::mpsc::error::TryRecvError;
+            #[doc = concat!("let (_tx, mut rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+            /// ```
+            pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+                self.inner.try_recv()
+            }
 
-    /// [`recv`](Receiver::recv) from synchronous code, blocking the thread while the channel
-    /// is empty. Panics inside an async runtime, as tokio's.
-    ///
-    /// ```
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::channel(1);
-    /// std::thread::spawn(move || tx.blocking_send(2).unwrap());
-    /// assert_eq!(rx.blocking_recv(), Some(2));
-    /// ```
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        match self.inner.try_recv() {
-            Ok(value) => Some(value),
-            Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => blocking(|| self.inner.blocking_recv()),
+            /// [`recv`](Self::recv) from synchronous code, blocking the thread while the
+            /// channel is empty. Panics inside an async runtime, as tokio's.
+            ///
+            /// ```
+            #[doc = concat!("let (tx, mut rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            #[doc = concat!("std::thread::spawn(move || tx.", $put, "(2).unwrap());")]
+            /// assert_eq!(rx.blocking_recv(), Some(2));
+            /// ```
+            pub fn blocking_recv(&mut self) -> Option<T> {
+                match self.inner.try_recv() {
+                    Ok(value) => Some(value),
+                    Err(TryRecvError::Disconnected) => None,
+                    Err(TryRecvError::Empty) => blocking(|| self.inner.blocking_recv()),
+                }
+            }
+
+            /// Closes the channel to senders; messages already in it can still be received.
+            ///
+            /// ```
+            #[doc = concat!("let (tx, mut rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            #[doc = concat!("tx.", $put, "(1).unwrap();")]
+            /// rx.close();
+            #[doc = concat!("assert!(tx.", $put, "(2).is_err());")]
+            /// assert_eq!(rx.try_recv(), Ok(1));
+            /// ```
+            pub fn close(&mut self) {
+                self.inner.close();
+            }
+
+            /// Whether the channel is closed: by [`close`](Self::close) or every sender gone.
+            ///
+            /// ```
+            #[doc = concat!("let (tx, rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            /// drop(tx);
+            /// assert!(rx.is_closed());
+            /// ```
+            pub fn is_closed(&self) -> bool {
+                self.inner.is_closed()
+            }
+
+            /// Whether no message is waiting.
+            ///
+            /// ```
+            #[doc = concat!("let (_tx, rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            /// assert!(rx.is_empty());
+            /// ```
+            pub fn is_empty(&self) -> bool {
+                self.inner.is_empty()
+            }
+
+            /// How many messages are waiting.
+            ///
+            /// ```
+            #[doc = concat!("let (tx, rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            #[doc = concat!("tx.", $put, "(1).unwrap();")]
+            /// assert_eq!(rx.len(), 1);
+            /// ```
+            pub fn len(&self) -> usize {
+                self.inner.len()
+            }
+
+            /// tokio's `poll_recv`, untimed (see the [module](self) docs).
+            ///
+            /// ```
+            /// use std::task::{Context, Poll, Waker};
+            #[doc = concat!("let (tx, mut rx) = oxprof::sync::tokio::mpsc::", $new, ";")]
+            #[doc = concat!("tx.", $put, "(1).unwrap();")]
+            /// let mut cx = Context::from_waker(Waker::noop());
+            /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+            /// ```
+            pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+                self.inner.poll_recv(cx)
+            }
         }
-    }
-
-    /// Closes the channel to senders; messages already in it can still be received.
-    ///
-    /// ```
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::channel(2);
-    /// tx.try_send(1).unwrap();
-    /// rx.close();
-    /// assert!(tx.try_send(2).is_err());
-    /// assert_eq!(rx.try_recv(), Ok(1));
-    /// ```
-    pub fn close(&mut self) {
-        self.inner.close();
-    }
-
-    /// Whether the channel is closed: by [`close`](Receiver::close) or every sender gone.
-    ///
-    /// ```
-    /// let (tx, rx) = oxprof::sync::tokio::mpsc::channel::<u8>(1);
-    /// drop(tx);
-    /// assert!(rx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    /// Whether no message is waiting.
-    ///
-    /// ```
-    /// let (_tx, rx) = oxprof::sync::tokio::mpsc::channel::<u8>(1);
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
-    }
-
-    /// How many messages are waiting.
-    ///
-    /// ```
-    /// let (tx, rx) = oxprof::sync::tokio::mpsc::channel(2);
-    /// tx.try_send(1).unwrap();
-    /// assert_eq!(rx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.inner.len()
-    }
-
-    /// tokio's `poll_recv`, untimed (see the [module](self) docs).
-    ///
-    /// ```
-    /// use std::task::{Context, Poll, Waker};
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::channel(1);
-    /// tx.try_send(1).unwrap();
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
-    /// ```
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.inner.poll_recv(cx)
-    }
+    };
 }
+receiver_methods!(Receiver, "channel::<u8>(4)", "try_send");
+receiver_methods!(UnboundedReceiver, "unbounded_channel::<u8>()", "send");
 
 impl<T> UnboundedSender<T> {
     /// Sends a message without waiting; an error handing it back if the receiver is gone.
@@ -407,122 +416,6 @@ impl<T> UnboundedSender<T> {
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
         self.inner.same_channel(&other.inner)
-    }
-}
-
-impl<T> UnboundedReceiver<T> {
-    /// Takes the next message, awaiting one while the channel is empty (a profiled wait);
-    /// `None` once it is empty and every sender is gone. Cancel safe.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::unbounded_channel();
-    /// tokio::spawn(async move { tx.send(3).unwrap() });
-    /// assert_eq!(rx.recv().await, Some(3));
-    /// # });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        Timed::plain(self.inner.recv()).await
-    }
-
-    /// Takes up to `limit` messages into `buffer`, awaiting the first while the channel is
-    /// empty (a profiled wait).
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::unbounded_channel();
-    /// tx.send(1).unwrap();
-    /// let mut got = Vec::new();
-    /// assert_eq!(rx.recv_many(&mut got, 10).await, 1);
-    /// # });
-    /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        Timed::plain(self.inner.recv_many(buffer, limit)).await
-    }
-
-    /// Takes the next message if there is one now.
-    ///
-    /// ```
-    /// use tokio::sync::mpsc::error::TryRecvError;
-    /// let (_tx, mut rx) = oxprof::sync::tokio::mpsc::unbounded_channel::<u8>();
-    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    /// ```
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.inner.try_recv()
-    }
-
-    /// [`recv`](UnboundedReceiver::recv) from synchronous code, blocking the thread while the
-    /// channel is empty. Panics inside an async runtime, as tokio's.
-    ///
-    /// ```
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::unbounded_channel();
-    /// std::thread::spawn(move || tx.send(2).unwrap());
-    /// assert_eq!(rx.blocking_recv(), Some(2));
-    /// ```
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        match self.inner.try_recv() {
-            Ok(value) => Some(value),
-            Err(TryRecvError::Disconnected) => None,
-            Err(TryRecvError::Empty) => blocking(|| self.inner.blocking_recv()),
-        }
-    }
-
-    /// Closes the channel to senders; messages already in it can still be received.
-    ///
-    /// ```
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::unbounded_channel();
-    /// tx.send(1).unwrap();
-    /// rx.close();
-    /// assert!(tx.send(2).is_err());
-    /// assert_eq!(rx.try_recv(), Ok(1));
-    /// ```
-    pub fn close(&mut self) {
-        self.inner.close();
-    }
-
-    /// Whether the channel is closed.
-    ///
-    /// ```
-    /// let (tx, rx) = oxprof::sync::tokio::mpsc::unbounded_channel::<u8>();
-    /// drop(tx);
-    /// assert!(rx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    /// Whether no message is waiting.
-    ///
-    /// ```
-    /// let (_tx, rx) = oxprof::sync::tokio::mpsc::unbounded_channel::<u8>();
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
-    }
-
-    /// How many messages are waiting.
-    ///
-    /// ```
-    /// let (tx, rx) = oxprof::sync::tokio::mpsc::unbounded_channel();
-    /// tx.send(1).unwrap();
-    /// assert_eq!(rx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.inner.len()
-    }
-
-    /// tokio's `poll_recv`, untimed (see the [module](self) docs).
-    ///
-    /// ```
-    /// use std::task::{Context, Poll, Waker};
-    /// let (tx, mut rx) = oxprof::sync::tokio::mpsc::unbounded_channel();
-    /// tx.send(1).unwrap();
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
-    /// ```
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.inner.poll_recv(cx)
     }
 }
 
