@@ -14,6 +14,7 @@ use crate::address::to_svma;
 use crate::demangle::Demangle;
 use crate::elf::Object;
 use crate::error::{Error, ErrorKind, Result};
+use crate::loader::Loaded;
 use crate::locate::{self, Found, SearchPath};
 use crate::resolve::Sources;
 use crate::symbolizer::{given_for, Symbolizer};
@@ -57,8 +58,8 @@ pub struct Binary {
     path: PathBuf,
     /// The file's bytes, which hold the code.
     pub(crate) data: Vec<u8>,
-    pub(crate) object: Object,
-    debug_file: Option<Object>,
+    pub(crate) object: Loaded,
+    debug_file: Option<Loaded>,
     mapping: Mapping,
     demangle: Demangle,
     symbols: Vec<FunctionSymbol>,
@@ -181,7 +182,7 @@ impl Binary {
     pub fn frames(&self, address: u64) -> Vec<SourceFrame> {
         let sources = Sources {
             object: &self.object,
-            debug_file: self.debug_file.as_ref(),
+            debug_file: self.debug_file.as_deref(),
         };
         sources
             .frames(address, &mut 0)

@@ -67,6 +67,7 @@
 
 mod address;
 mod binary;
+mod cache;
 mod declarations;
 mod demangle;
 mod disasm;
@@ -86,6 +87,7 @@ mod symtab;
 mod units;
 
 pub use binary::{Binary, FunctionSymbol, SourceFrame};
+pub use cache::{keep_parsed_objects, parsed_objects_kept};
 pub use demangle::{demangle, Demangle};
 pub use disasm::{AsmSyntax, DecodedInstruction};
 pub use error::{Error, ErrorKind, Result};

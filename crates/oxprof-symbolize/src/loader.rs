@@ -5,15 +5,51 @@
 //! file truncated by another process would fault inside safe code).
 
 use std::fs;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
+use crate::cache::{self, FileKey};
 use crate::elf::{self, Object};
 use crate::error::{Error, Result};
 
-/// Reads and parses the object at `path`.
-pub(crate) fn load(path: &Path) -> Result<Object> {
+/// Reads and parses the object at `path`, or takes it from the cache of parsed objects.
+pub(crate) fn load(path: &Path) -> Result<Loaded> {
+    let key = fs::metadata(path).ok().map(|m| FileKey::of(&m));
+    if let Some(object) = key.and_then(cache::take) {
+        return Ok(Loaded {
+            key,
+            object: Some(object),
+        });
+    }
     let data = fs::read(path).map_err(|e| Error::unreadable(path, e))?;
-    Object::parse(&data).map_err(|reason| Error::not_an_object(path, reason))
+    let object = Object::parse(&data).map_err(|reason| Error::not_an_object(path, reason))?;
+    Ok(Loaded {
+        key,
+        object: Some(object),
+    })
+}
+
+/// A parsed object from [`load`], which goes back to the cache of parsed objects when dropped.
+pub(crate) struct Loaded {
+    key: Option<FileKey>,
+    /// Always `Some` until the drop hands it back.
+    object: Option<Object>,
+}
+
+impl Deref for Loaded {
+    type Target = Object;
+
+    fn deref(&self) -> &Object {
+        self.object.as_ref().expect("an object until dropped")
+    }
+}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        if let (Some(key), Some(object)) = (self.key, self.object.take()) {
+            cache::put(key, object);
+        }
+    }
 }
 
 /// The build id of the object at `path`, reading only the headers and the note holding it.

@@ -7,13 +7,12 @@ use std::path::{Path, PathBuf};
 
 use oxprof_profile::Mapping;
 
-use crate::elf::Object;
-use crate::loader;
+use crate::loader::{self, Loaded};
 
 /// An object and where it was found.
 pub(crate) struct Found {
     pub(crate) path: PathBuf,
-    pub(crate) object: Object,
+    pub(crate) object: Loaded,
 }
 
 /// The mapping's build id in the form files are compared with; `None` when it records none.
@@ -66,7 +65,7 @@ impl<'a> SearchPath<'a> {
 
     /// A separate debug file (`objcopy --only-keep-debug`) with DWARF for the object with
     /// `build_id`, in the directories and then the system's debug directory.
-    pub(crate) fn debug_file(&self, build_id: &str) -> Option<Object> {
+    pub(crate) fn debug_file(&self, build_id: &str) -> Option<Loaded> {
         let (head, tail) = split_build_id(build_id)?;
         let system = PathBuf::from("/usr/lib/debug");
         self.dirs

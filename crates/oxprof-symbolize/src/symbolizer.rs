@@ -224,7 +224,7 @@ impl Symbolizer {
             };
             let sources = Sources {
                 object: &object.object,
-                debug_file: debug_file.as_ref(),
+                debug_file: debug_file.as_deref(),
             };
             let mut pass = MappingPass {
                 mapping: &mapping,
