@@ -87,18 +87,17 @@ fn fraction(value: u64, digits: usize) -> String {
     text.trim_end_matches('0').to_string()
 }
 
-/// The proleptic Gregorian date of `days` since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+/// The UTC calendar date of the day `days` after 1970-01-01.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    // i64 nanoseconds reach years 1677 to 2262 only, well inside `time`'s range.
+    let date = time::OffsetDateTime::from_unix_timestamp(days * 86_400)
+        .expect("a day of i64 nanoseconds")
+        .date();
+    (
+        i64::from(date.year()),
+        u32::from(u8::from(date.month())),
+        u32::from(date.day()),
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::demangle::Demangle;
 use crate::elf::Object;
 use crate::error::{Error, ErrorKind, Result};
 use crate::loader::Loaded;
-use crate::locate::{self, Found, SearchPath};
+use crate::locate::{self, SearchPath};
 use crate::resolve::Sources;
 use crate::symbolizer::{given_for, Symbolizer};
 
@@ -89,16 +89,7 @@ impl Symbolizer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_binary(&self, mapping: &Mapping, main: bool) -> Result<Binary> {
-        let given = self
-            .binaries
-            .iter()
-            .map(|path| {
-                Ok(Found {
-                    path: path.clone(),
-                    object: crate::loader::load(path)?,
-                })
-            })
-            .collect::<Result<Vec<Found>>>()?;
+        let given = self.load_given()?;
         let index = if main { 0 } else { usize::MAX };
         let mut passed_over = Vec::new();
         let search_path = SearchPath::new(&self.search_path);

@@ -164,16 +164,7 @@ impl Symbolizer {
     /// # Ok::<(), oxprof_symbolize::Error>(())
     /// ```
     pub fn symbolize(&self, profile: &mut Profile) -> Result<Report> {
-        let given = self
-            .binaries
-            .iter()
-            .map(|path| {
-                Ok(Found {
-                    path: path.clone(),
-                    object: crate::loader::load(path)?,
-                })
-            })
-            .collect::<Result<Vec<Found>>>()?;
+        let given = self.load_given()?;
         if let Some(main) = given.first() {
             add_stand_in_mapping(profile, main);
         }
@@ -251,6 +242,21 @@ impl Symbolizer {
             flags.apply(&mut profile.mapping[index], sources.has_debug_info());
         }
         Ok(report)
+    }
+}
+
+impl Symbolizer {
+    /// The binaries given with [`with_binary`](Self::with_binary), read and parsed.
+    pub(crate) fn load_given(&self) -> Result<Vec<Found>> {
+        self.binaries
+            .iter()
+            .map(|path| {
+                Ok(Found {
+                    path: path.clone(),
+                    object: crate::loader::load(path)?,
+                })
+            })
+            .collect()
     }
 }
 

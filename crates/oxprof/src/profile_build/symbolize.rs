@@ -93,6 +93,22 @@ mod tests {
         std::hint::black_box(11)
     }
 
+    /// An unsymbolized profile of this process with one location: [`known_function`].
+    fn profile_of_known_function() -> Profile {
+        let known = known_function as fn() -> u64 as usize as u64;
+        let process = ProcessMappings::read();
+        Profile {
+            location: vec![Location {
+                id: 1,
+                mapping_id: process.id_for(known),
+                address: known,
+                ..Location::default()
+            }],
+            mapping: process.into_mappings(),
+            ..Profile::default()
+        }
+    }
+
     #[test]
     fn a_missing_object_leaves_addresses_and_a_comment_while_others_are_symbolized() {
         let known = known_function as fn() -> u64 as usize as u64;
@@ -142,19 +158,8 @@ mod tests {
     /// Run with `--nocapture` to see the two times (about 440 ms and 60 µs for this test binary).
     #[test]
     fn the_parsed_executable_is_kept_and_gives_the_same_names_again() {
-        let known = known_function as fn() -> u64 as usize as u64;
         let build = || {
-            let process = ProcessMappings::read();
-            let mut profile = Profile {
-                location: vec![Location {
-                    id: 1,
-                    mapping_id: process.id_for(known),
-                    address: known,
-                    ..Location::default()
-                }],
-                mapping: process.into_mappings(),
-                ..Profile::default()
-            };
+            let mut profile = profile_of_known_function();
             let start = std::time::Instant::now();
             symbolize(&mut profile, true);
             (start.elapsed(), profile)
@@ -169,18 +174,7 @@ mod tests {
 
     #[test]
     fn a_failed_attempt_changes_nothing_and_the_next_can_succeed() {
-        let known = known_function as fn() -> u64 as usize as u64;
-        let process = ProcessMappings::read();
-        let mut profile = Profile {
-            location: vec![Location {
-                id: 1,
-                mapping_id: process.id_for(known),
-                address: known,
-                ..Location::default()
-            }],
-            mapping: process.into_mappings(),
-            ..Profile::default()
-        };
+        let mut profile = profile_of_known_function();
         let broken = Symbolizer::new().with_binary("/nonexistent/app");
         let problem = symbolize_with(&broken, &mut profile).unwrap_err();
         assert!(problem.contains("/nonexistent/app"), "{problem}");
