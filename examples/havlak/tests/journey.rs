@@ -1,0 +1,224 @@
+//! The journey end to end, on a reduced graph: every stage of the `havlak` binary finds the
+//! same loops, v1's CPU profile points at hash-map code and the tuned stage's does not, and
+//! v1's heap profile names the functions that allocate.
+
+use std::path::Path;
+use std::process::Command;
+
+use oxprof_profile::{Granularity, Profile};
+use regex::Regex;
+
+const HAVLAK: &str = env!("CARGO_BIN_EXE_havlak");
+
+/// Hash-map code as Rust's std names it: hashbrown's tables, SipHash, `HashMap`, `HashSet`.
+const HASH_MAP_CODE: &str =
+    r"hashbrown::|HashMap|HashSet|hash::sip::|BuildHasher::hash_one|RandomState";
+
+/// A graph of two loop trees (15,200 loops), few searches: a second or so per stage.
+const REDUCED: [&str; 3] = ["-trees=2", "-dummyloops=50", "-iterations=4"];
+
+/// Runs `havlak` and returns its standard output; fails the test on a failure.
+fn havlak(args: &[&str]) -> String {
+    let out = Command::new(HAVLAK)
+        .args(args)
+        .output()
+        .expect("havlak runs");
+    assert!(
+        out.status.success(),
+        "havlak {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn loops_line(out: &str) -> &str {
+    out.lines()
+        .find(|l| l.starts_with("# of loops:"))
+        .unwrap_or_else(|| panic!("no loop count in {out:?}"))
+}
+
+/// Reads a profile at function granularity, as `oxprof` reports it by default.
+fn read_profile(path: &Path) -> Profile {
+    let bytes = std::fs::read(path).expect("profile written");
+    let mut profile = Profile::parse(&bytes).expect("a valid profile");
+    profile
+        .aggregate_to(Granularity::Functions, true, false)
+        .expect("aggregated");
+    profile
+}
+
+/// The `-top` rows of `profile` for sample type `sample_type`, heaviest first.
+fn top(profile: &Profile, sample_type: &str, rows: usize) -> Vec<oxprof_report::top::TextItem> {
+    let sample_index = profile
+        .sample_type
+        .iter()
+        .position(|t| t.ty == sample_type)
+        .unwrap_or_else(|| panic!("no {sample_type} in the profile"));
+    let options = oxprof_report::Options {
+        sample_index,
+        node_count: Some(rows),
+        ..Default::default()
+    };
+    oxprof_report::top::text_items(profile, &options)
+        .expect("a top report")
+        .0
+}
+
+#[test]
+fn every_stage_finds_the_same_loops() {
+    let expected =
+        "# of loops: 15200 (plus 1 artificial root node), nested 3 deep; 5 searches agree";
+    let variants: [&[&str]; 7] = [
+        &["-stage=v1"],
+        &["-stage=v2"],
+        &["-stage=v4"],
+        &["-stage=v5"],
+        &["-stage=v5", "-threads=2"],
+        &["-stage=tuned"],
+        &["-stage=v6", "-reuseloopgraph=false", "-threads=3"],
+    ];
+    for variant in variants {
+        let args: Vec<&str> = variant.iter().chain(&REDUCED).copied().collect();
+        assert_eq!(loops_line(&havlak(&args)), expected, "{variant:?}");
+    }
+}
+
+#[test]
+fn v1_cpu_profile_points_at_hash_maps_and_the_tuned_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let hash_map_code = Regex::new(HASH_MAP_CODE).unwrap();
+    let profile_of = |stage: &str| {
+        let path = dir.path().join(format!("{stage}.cpu.pprof"));
+        let profile_flag = format!("-cpuprofile={}", path.display());
+        let stage_flag = format!("-stage={stage}");
+        havlak(&[
+            &stage_flag,
+            &profile_flag,
+            "-cpuprofilerate=1000",
+            "-trees=2",
+            "-dummyloops=0",
+            "-iterations=8",
+        ]);
+        let profile = read_profile(&path);
+        top(&profile, "cpu", 10)
+    };
+
+    let v1 = profile_of("v1");
+    let names: Vec<&str> = v1.iter().map(|i| i.name.as_str()).collect();
+    assert!(
+        names.iter().any(|n| hash_map_code.is_match(n)),
+        "no hash-map code in v1's top 10: {names:#?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("havlak::stages::v1::")),
+        "{names:#?}"
+    );
+
+    let tuned = profile_of("tuned");
+    let names: Vec<&str> = tuned.iter().map(|i| i.name.as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.contains("havlak::stages::v6::")),
+        "{names:#?}"
+    );
+    assert!(
+        !names.iter().any(|n| hash_map_code.is_match(n)),
+        "hash-map code in the tuned stage's top 10: {names:#?}"
+    );
+}
+
+/// Bytes of one sample type per function, each sample charged to its innermost frame in
+/// havlak's own code (what `oxprof -show='havlak::'` shows as flat), heaviest first.
+fn allocations_by_havlak_function(profile: &Profile, sample_type: &str) -> Vec<(String, i64)> {
+    let index = profile
+        .sample_type
+        .iter()
+        .position(|t| t.ty == sample_type)
+        .unwrap_or_else(|| panic!("no {sample_type} in the heap profile"));
+    let mut by_function = std::collections::HashMap::<String, i64>::new();
+    for sample in &profile.sample {
+        let innermost = sample
+            .location_id
+            .iter()
+            .filter_map(|id| profile.location.iter().find(|l| l.id == *id))
+            .flat_map(|l| &l.line)
+            .filter_map(|line| profile.function.iter().find(|f| f.id == line.function_id))
+            .map(|f| f.name.as_str())
+            .find(|name| name.contains("havlak::"));
+        if let Some(name) = innermost {
+            *by_function.entry(name.to_string()).or_default() += sample.value[index];
+        }
+    }
+    let mut sorted: Vec<(String, i64)> = by_function.into_iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    sorted
+}
+
+#[test]
+fn v1_heap_profile_names_the_allocating_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.heap.pprof");
+    let profile_flag = format!("-memprofile={}", path.display());
+    havlak(&[
+        "-stage=v1",
+        &profile_flag,
+        "-memprofilerate=4096",
+        "-trees=2",
+        "-dummyloops=0",
+        "-iterations=2",
+    ]);
+    let profile = read_profile(&path);
+
+    // Everything allocated: the search's bookkeeping first, then the loop graph's arena.
+    let allocated = allocations_by_havlak_function(&profile, "alloc_space");
+    let names: Vec<&str> = allocated.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names.first(),
+        Some(&"havlak::stages::v1::find_loops"),
+        "{allocated:#?}"
+    );
+    for expected in [
+        "havlak::lsg::Lsg<S>::new_loop",
+        "<std::collections::hash::set::HashSet<usize> as havlak::lsg::Members>::add",
+        "havlak::cfg::Cfg::add_edge",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} not in {allocated:#?}"
+        );
+    }
+
+    // What the program holds at the end: the graph's edge lists are most of the objects.
+    let live = allocations_by_havlak_function(&profile, "inuse_objects");
+    assert_eq!(
+        live.first().map(|(n, _)| n.as_str()),
+        Some("havlak::cfg::Cfg::add_edge"),
+        "{live:#?}"
+    );
+}
+
+#[test]
+fn bad_flags_fail_with_one_line() {
+    let out = Command::new(HAVLAK).arg("-stage=v3").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("havlak: invalid value \"v3\" for flag -stage: unknown stage"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn benchcount_prints_go_benchmark_results() {
+    let out = havlak(&["-stage=tuned", "-trees=1", "-benchcount=3"]);
+    let results = oxprof_benchfmt_lines(&out);
+    assert_eq!(results, 3, "{out}");
+    assert!(out.starts_with("goos: linux\n"), "{out}");
+}
+
+/// The result lines of Go benchmark output with all three of ns/op, B/op and allocs/op.
+fn oxprof_benchfmt_lines(out: &str) -> usize {
+    let line =
+        Regex::new(r"^BenchmarkFindLoops\s+1\s+[\d.]+ ns/op\s+\d+ B/op\s+\d+ allocs/op$").unwrap();
+    out.lines().filter(|l| line.is_match(l)).count()
+}
