@@ -1,13 +1,14 @@
 //! The `oxprof` command: `go tool pprof`'s interface over oxprof's profile and report crates.
 //!
 //! This file only dispatches: [`flags`] reads the command line, [`driver`] fetches the profiles
-//! and prints a report, [`shell`] runs the interactive mode, and `oxprof benchstat` goes to
-//! [`benchstat`]. Every failure ends here as one `oxprof: ` line on standard error and exit
-//! status 2; a closed output pipe is a normal end.
+//! and prints a report, [`shell`] runs the interactive mode, `oxprof benchstat` goes to
+//! [`benchstat`] and `oxprof demo` to [`demo`]. Every failure ends here as one `oxprof: ` line
+//! on standard error and exit status 2; a closed output pipe is a normal end.
 #![forbid(unsafe_code)]
 
 mod benchstat;
 mod browser;
+mod demo;
 mod driver;
 mod fetch;
 mod flags;
@@ -48,6 +49,9 @@ fn run() -> Result<()> {
     if args.first().is_some_and(|a| a == "benchstat") {
         let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
         return benchstat::run(args[1..].to_vec(), &mut out, &mut err);
+    }
+    if args.first().is_some_and(|a| a == "demo") {
+        return demo::run(args[1..].to_vec());
     }
     let invocation = match flags::parse(args).map_err(|e| anyhow!(e))? {
         flags::Parsed::Help => {

@@ -75,6 +75,11 @@ to generate various views of a profile
 
    oxprof [options] [binary] <source> ...
 
+Compare benchmark results, or see a profiling session from start to end:
+
+   oxprof benchstat [flags] <results> ...
+   oxprof demo [flags]
+
 Flags are written -name, -name=value or -name value; --name works too.
 
 Details:

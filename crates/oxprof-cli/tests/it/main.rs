@@ -1,10 +1,11 @@
 //! The `oxprof` binary from the outside, in one test binary: `cli` checks flags, help, errors,
 //! the shell and HTTP fetching; `golden` checks reports byte for byte against `go tool pprof`;
 //! `runtime` reads profiles the `oxprof` runtime crate takes of this test binary. All run the
-//! binary through the helpers here. `benchstat` checks `oxprof benchstat`.
+//! binary through the helpers here. `benchstat` checks `oxprof benchstat`, `demo` `oxprof demo`.
 
 mod benchstat;
 mod cli;
+mod demo;
 mod flame;
 mod golden;
 mod graphs;
