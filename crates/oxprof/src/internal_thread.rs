@@ -1,7 +1,9 @@
-//! Threads oxprof runs for itself (the sampler and the module watcher). They block the profiling
-//! signal, so they never take a signal meant for the program's threads, they are listed so the
-//! CPU profiler leaves them out, and the heap profiler neither counts nor samples them.
+//! Threads oxprof runs for itself (the sampler, the module watcher, the HTTP server's). They
+//! block the profiling signal, so they never take a signal meant for the program's threads,
+//! they are listed so the CPU profiler leaves them out, and the heap profiler neither counts nor
+//! samples them.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::io;
 use std::sync::Mutex;
@@ -16,11 +18,25 @@ where
     T: Send + 'static,
 {
     Builder::new().name(name.to_owned()).spawn(move || {
-        block_profiling_signal();
-        crate::heap::exclude_current_thread();
-        let _listed = Listed::register();
+        adopt_current();
         f()
     })
+}
+
+/// Makes the calling thread one of oxprof's own for the rest of its life, as [`spawn`] does for
+/// the threads it starts; for threads others start on oxprof's behalf (a runtime's workers).
+pub(crate) fn adopt_current() {
+    thread_local! {
+        // Dropped when the thread ends, which takes it off the list.
+        static LISTED: OnceCell<Listed> = const { OnceCell::new() };
+    }
+    LISTED.with(|listed| {
+        listed.get_or_init(|| {
+            block_profiling_signal();
+            crate::heap::exclude_current_thread();
+            Listed::register()
+        });
+    });
 }
 
 /// The kernel thread ids of oxprof's own live threads.

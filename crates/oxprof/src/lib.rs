@@ -12,6 +12,8 @@
 //! - [`custom`]: profiles a program defines for its own resources, as Go's `pprof.NewProfile`.
 //! - [`profiles`]: every named profile (heap, allocs, block, mutex, goroutine, threadcreate,
 //!   custom ones) found by name and written in any of Go's forms.
+//! - `http` (feature `http`): Go's live `/debug/pprof` endpoints, on a thread of their own or
+//!   mounted in an axum (feature `axum`), hyper or tower server.
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -33,6 +35,8 @@ pub mod cpu;
 pub mod custom;
 mod go_text;
 pub mod heap;
+#[cfg(feature = "http")]
+pub mod http;
 mod internal_thread;
 pub mod labels;
 pub mod mutex;
