@@ -14,6 +14,8 @@
 //!   custom ones) found by name and written in any of Go's forms.
 //! - `http` (feature `http`): Go's live `/debug/pprof` endpoints, on a thread of their own or
 //!   mounted in an axum (feature `axum`), hyper or tower server.
+//! - `trace` (feature `trace`): the execution tracer, Go's `runtime/trace`: tasks, regions,
+//!   logs, waits and who ended them, on a timeline per thread.
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -46,6 +48,9 @@ mod random;
 mod signals;
 pub mod sync;
 pub mod threads;
+#[cfg(feature = "trace")]
+pub mod trace;
+mod trace_hooks;
 mod unwind;
 
 pub use oxprof_profile::Profile;

@@ -59,6 +59,28 @@ pub fn enabled() -> bool {
     contention::block_rate() != 0
 }
 
+/// Whether waits are recorded (by this profile or the execution trace): whether to read the
+/// clock before a blocking point.
+#[inline]
+pub(crate) fn waits_recorded() -> bool {
+    enabled() || crate::trace_hooks::enabled()
+}
+
+/// A wait begins: its start, if anything records waits.
+#[inline]
+pub(crate) fn wait_start() -> Option<Instant> {
+    waits_recorded().then(Instant::now)
+}
+
+/// The wait that began at `since` (from [`wait_start`]) ended: recorded in this profile and
+/// in the trace, as a wait for `reason` on `object`, ended by release `waker` (0: unknown).
+pub(crate) fn wait_end(since: Option<Instant>, reason: &'static str, object: usize, waker: u64) {
+    if let Some(since) = since {
+        record(since);
+        crate::trace_hooks::wait_since(since, reason, object, waker);
+    }
+}
+
 /// Records that the caller was blocked from `since` until now, at the caller's stack, for
 /// blocking points of the program's own (waiting on a socket, a foreign lock, a queue).
 /// Subject to the rate like every event; does nothing when the profile is off.

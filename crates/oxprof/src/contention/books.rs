@@ -21,6 +21,8 @@ struct Entry {
     waiters: u64,
     start_sum: u128,
     last_release: u64,
+    /// The trace's sequence number of the last release (0: not traced).
+    last_seq: u64,
 }
 
 static TABLE: [Mutex<Vec<Entry>>; SHARDS] = [const { Mutex::new(Vec::new()) }; SHARDS];
@@ -47,29 +49,39 @@ pub(crate) fn arrive(lock: usize) -> u64 {
             waiters: 1,
             start_sum: u128::from(now),
             last_release: 0,
+            last_seq: 0,
         }),
     }
     now
 }
 
-/// The waiter that arrived at `start` leaves (it got the lock, or gave up).
-pub(crate) fn depart(lock: usize, start: u64) {
+/// The waiter that arrived at `start` leaves (it got the lock, or gave up); returns the trace's
+/// sequence number of the last release while it waited (0: none traced), the one that let it
+/// in when it got the lock.
+pub(crate) fn depart(lock: usize, start: u64) -> u64 {
     let mut entries = shard(lock);
     let Some(i) = entries.iter().position(|e| e.lock == lock) else {
-        return;
+        return 0;
     };
     let entry = &mut entries[i];
+    let seq = if entry.last_release >= start {
+        entry.last_seq
+    } else {
+        0
+    };
     entry.waiters -= 1;
     if entry.waiters == 0 {
         entries.swap_remove(i);
     } else {
         entry.start_sum -= u128::from(start.max(entry.last_release));
     }
+    seq
 }
 
-/// `lock` is being released: the nanoseconds its waiters waited since the last release (or
-/// since they arrived), and how many they are.
-pub(crate) fn release(lock: usize) -> (u64, u64) {
+/// `lock` is being released (as the trace's release `seq`, 0 when not traced): the
+/// nanoseconds its waiters waited since the last release (or since they arrived), and how
+/// many they are.
+pub(crate) fn release(lock: usize, seq: u64) -> (u64, u64) {
     let mut entries = shard(lock);
     let Some(entry) = entries.iter_mut().find(|e| e.lock == lock) else {
         return (0, 0);
@@ -79,6 +91,7 @@ pub(crate) fn release(lock: usize) -> (u64, u64) {
     let delay = due.saturating_sub(entry.start_sum);
     entry.start_sum = due;
     entry.last_release = now;
+    entry.last_seq = seq;
     (u64::try_from(delay).unwrap_or(u64::MAX), entry.waiters)
 }
 
@@ -98,17 +111,17 @@ mod tests {
         let b = arrive(lock);
         sleep_ms(4);
         // a waited ~8 ms, b ~4 ms.
-        let (first, waiters) = release(lock);
+        let (first, waiters) = release(lock, 0);
         assert_eq!(waiters, 2);
         assert!((11_000_000..40_000_000).contains(&first), "{first}");
         depart(lock, a);
         sleep_ms(4);
         // Only b is left, charged for the ~4 ms since the last release.
-        let (second, waiters) = release(lock);
+        let (second, waiters) = release(lock, 0);
         assert_eq!(waiters, 1);
         assert!((3_900_000..20_000_000).contains(&second), "{second}");
         depart(lock, b);
-        assert_eq!(release(lock), (0, 0));
+        assert_eq!(release(lock, 0), (0, 0));
     }
 
     #[test]
@@ -117,7 +130,7 @@ mod tests {
         let start = arrive(lock);
         depart(lock, start);
         let again = arrive(lock);
-        assert!(release(lock).0 < 10_000_000);
+        assert!(release(lock, 0).0 < 10_000_000);
         depart(lock, again);
         assert!(shard(lock).iter().all(|e| e.lock != lock));
     }

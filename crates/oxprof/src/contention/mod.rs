@@ -15,6 +15,8 @@ mod tracker;
 
 pub(crate) use report::{profile, write_text};
 pub(crate) use sampling::{block_rate, mutex_fraction, set_block_rate, set_mutex_fraction};
+#[cfg(feature = "trace")]
+pub(crate) use stack::Stack;
 pub(crate) use stack::{capture, TRUNCATED};
 pub use tracker::{Tracker, Waiting};
 

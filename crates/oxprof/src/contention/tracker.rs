@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{books, mutex_fraction, record_block, record_mutex};
 use crate::clock::monotonic_nanos;
+use crate::trace_hooks;
 
 /// What a lock keeps to feed the block and mutex profiles: its number of profiled waiters.
 /// Building block for instrumented locks (`oxprof::sync`'s own use one), in three calls:
@@ -68,7 +69,8 @@ impl Tracker {
     }
 
     /// The caller is about to wait for the lock: `None` when neither the block nor the mutex
-    /// profile is on, else the wait to finish with [`Waiting::acquired`].
+    /// profile is on (nor the execution trace), else the wait to finish with
+    /// [`Waiting::acquired`].
     ///
     /// ```
     /// let tracker = oxprof::sync::Tracker::new();
@@ -78,12 +80,14 @@ impl Tracker {
     pub fn start_wait(&self) -> Option<Waiting<'_>> {
         let block = super::block_rate() != 0;
         let mutex = mutex_fraction() != 0;
-        (block || mutex).then(|| self.register(mutex))
+        // The trace needs the books too: they say which release let the waiter in.
+        let trace = trace_hooks::enabled();
+        (block || mutex || trace).then(|| self.register(mutex || trace))
     }
 
     #[cold]
-    fn register(&self, for_mutex_profile: bool) -> Waiting<'_> {
-        let start = if for_mutex_profile {
+    fn register(&self, in_books: bool) -> Waiting<'_> {
+        let start = if in_books {
             self.waiters.fetch_add(1, Ordering::Relaxed);
             books::arrive(self.address())
         } else {
@@ -92,7 +96,7 @@ impl Tracker {
         Waiting {
             tracker: self,
             start,
-            registered: for_mutex_profile,
+            registered: in_books,
         }
     }
 
@@ -114,9 +118,11 @@ impl Tracker {
     #[cold]
     #[inline(never)]
     fn charge(&self) {
-        let (delay, waiters) = books::release(self.address());
+        let seq = trace_hooks::next_seq();
+        let (delay, waiters) = books::release(self.address(), seq);
         if waiters > 0 {
             record_mutex(delay);
+            trace_hooks::unblock(self.address(), seq);
         }
     }
 
@@ -157,18 +163,26 @@ impl Waiting<'_> {
     ///     waiting.acquired();
     /// }
     /// ```
-    pub fn acquired(self) {
+    pub fn acquired(mut self) {
         let waited = monotonic_nanos().saturating_sub(self.start);
-        drop(self);
+        let waker = self.leave();
+        trace_hooks::wait("sync", self.tracker.address(), self.start, waker);
         record_block(waited);
+    }
+
+    /// Leaves the lock's books (once); the release that last let waiters in, if traced.
+    fn leave(&mut self) -> u64 {
+        if !std::mem::replace(&mut self.registered, false) {
+            return 0;
+        }
+        let waker = books::depart(self.tracker.address(), self.start);
+        self.tracker.waiters.fetch_sub(1, Ordering::Relaxed);
+        waker
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        if self.registered {
-            books::depart(self.tracker.address(), self.start);
-            self.tracker.waiters.fetch_sub(1, Ordering::Relaxed);
-        }
+        self.leave();
     }
 }

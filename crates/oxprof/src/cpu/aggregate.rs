@@ -83,6 +83,7 @@ mod tests {
             weight: 2,
             frames,
             truncated: false,
+            time: 0,
         }
     }
 

@@ -14,8 +14,9 @@ const EMPTY: u32 = 0;
 const WRITING: u32 = 1;
 const FULL: u32 = 2;
 
-/// Words of a record before its frames: thread and state, label set, weight, length and flags.
-const HEADER_WORDS: usize = 4;
+/// Words of a record before its frames: thread and state, label set, weight, length and flags,
+/// time.
+const HEADER_WORDS: usize = 5;
 const TRUNCATED_FLAG: u64 = 1 << 63;
 
 /// What the handler knows about a sample besides its frames.
@@ -39,6 +40,8 @@ pub(crate) struct Sample<'a> {
     pub(crate) frames: &'a [u64],
     /// The stack went deeper than the configured depth.
     pub(crate) truncated: bool,
+    /// When the handler took it (monotonic ns), for the execution trace.
+    pub(crate) time: u64,
 }
 
 /// The preallocated multi-writer, single-reader sample buffer.
@@ -124,8 +127,9 @@ impl SampleRing {
             }
             // SAFETY: the record is FULL, so its writer is done and no writer touches it until we
             // store EMPTY below; the pointers are in bounds of `words` by construction.
-            let (meta, weight, len, truncated) = unsafe {
+            let (meta, weight, len, truncated, time) = unsafe {
                 let who = *self.word(index, 0);
+                let time = *self.word(index, 4);
                 let label_id = *self.word(index, 1) as u32;
                 let weight = *self.word(index, 2);
                 let len_flags = *self.word(index, 3);
@@ -138,6 +142,7 @@ impl SampleRing {
                     weight,
                     (len_flags & !TRUNCATED_FLAG) as usize,
                     len_flags & TRUNCATED_FLAG != 0,
+                    time,
                 )
             };
             let start = index * self.stride() + HEADER_WORDS;
@@ -151,6 +156,7 @@ impl SampleRing {
                 weight,
                 frames,
                 truncated,
+                time,
             });
             self.states[index].store(EMPTY, Ordering::Release);
             self.next_read.fetch_add(1, Ordering::Relaxed);
@@ -167,8 +173,16 @@ impl Claim<'_> {
         unsafe { std::slice::from_raw_parts_mut(self.ring.words[start].get(), self.ring.depth) }
     }
 
-    /// Publishes the sample: its metadata, weight and the first `len` frames written.
-    pub(crate) fn commit(self, meta: SampleMeta, weight: u64, len: usize, truncated: bool) {
+    /// Publishes the sample: its metadata, weight, the first `len` frames written, and when it
+    /// was taken.
+    pub(crate) fn commit(
+        self,
+        meta: SampleMeta,
+        weight: u64,
+        len: usize,
+        truncated: bool,
+        time: u64,
+    ) {
         let flags = if truncated { TRUNCATED_FLAG } else { 0 };
         // SAFETY: exclusive access to the claimed record, as in `frames_mut`.
         unsafe {
@@ -176,6 +190,7 @@ impl Claim<'_> {
             *self.ring.word(self.index, 1) = u64::from(meta.label_id);
             *self.ring.word(self.index, 2) = weight;
             *self.ring.word(self.index, 3) = len.min(self.ring.depth) as u64 | flags;
+            *self.ring.word(self.index, 4) = time;
         }
         self.ring.states[self.index].store(FULL, Ordering::Release);
     }
@@ -212,7 +227,7 @@ mod tests {
         for tid in 1..=3u32 {
             let mut claim = ring.claim().unwrap();
             claim.frames_mut()[..2].copy_from_slice(&[u64::from(tid) * 10, 7]);
-            claim.commit(meta(tid), 1, 2, tid == 3);
+            claim.commit(meta(tid), 1, 2, tid == 3, 0);
         }
         let mut seen = Vec::new();
         ring.drain(|s| seen.push((s.meta.tid, s.frames.to_vec(), s.truncated)));
@@ -231,7 +246,7 @@ mod tests {
         let ring = SampleRing::new(2, 1);
         for tid in 0..5u32 {
             if let Some(claim) = ring.claim() {
-                claim.commit(meta(tid), 1, 0, false);
+                claim.commit(meta(tid), 1, 0, false, 0);
             }
         }
         assert_eq!(ring.lost(), 3);
@@ -245,11 +260,11 @@ mod tests {
     fn the_reader_stops_at_a_record_still_being_written() {
         let ring = SampleRing::new(4, 1);
         let pending = ring.claim().unwrap();
-        ring.claim().unwrap().commit(meta(2), 1, 0, false);
+        ring.claim().unwrap().commit(meta(2), 1, 0, false, 0);
         let mut n = 0;
         ring.drain(|_| n += 1);
         assert_eq!(n, 0, "record 0 is still being written");
-        pending.commit(meta(1), 1, 0, false);
+        pending.commit(meta(1), 1, 0, false, 0);
         let mut tids = Vec::new();
         ring.drain(|s| tids.push(s.meta.tid));
         assert_eq!(tids, vec![1, 2]);
@@ -265,7 +280,7 @@ mod tests {
                     for _ in 0..10_000 {
                         if let Some(mut c) = ring.claim() {
                             c.frames_mut()[0] = u64::from(t);
-                            c.commit(meta(t), 1, 1, false);
+                            c.commit(meta(t), 1, 1, false, 0);
                         }
                     }
                 })

@@ -168,6 +168,7 @@ impl Sampler {
         let mut sampled = std::collections::BTreeSet::new();
         self.shared.ring.drain(|sample| {
             sampled.insert(sample.meta.tid);
+            crate::trace_hooks::cpu_sample(sample.meta.tid, sample.time, sample.frames);
             aggregate.add(sample);
         });
         // A thread that has been sampled has run its own code, so the name it gave itself at

@@ -153,7 +153,7 @@ unsafe fn sample(shared: &Shared, info: &SigInfoView, ucontext: *mut libc::c_voi
         state,
         label_id: crate::labels::current_id(),
     };
-    claim.commit(meta, weight, len, truncated);
+    claim.commit(meta, weight, len, truncated, started);
     shared
         .cost
         .add(crate::clock::monotonic_nanos().saturating_sub(started));

@@ -1,7 +1,6 @@
 //! [`Barrier`]: std's barrier with its waits profiled.
 
 use std::fmt;
-use std::time::Instant;
 
 pub use std::sync::BarrierWaitResult;
 
@@ -45,11 +44,10 @@ impl Barrier {
     /// assert!(oxprof::sync::Barrier::new(0).wait().is_leader());
     /// ```
     pub fn wait(&self) -> BarrierWaitResult {
-        let since = crate::block::enabled().then(Instant::now);
+        let since = crate::block::wait_start();
         let result = self.inner.wait();
-        if let Some(since) = since.filter(|_| !result.is_leader()) {
-            crate::block::record(since);
-        }
+        let since = since.filter(|_| !result.is_leader());
+        crate::block::wait_end(since, "sync.Barrier", self as *const Barrier as usize, 0);
         result
     }
 }

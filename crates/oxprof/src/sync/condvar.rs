@@ -1,6 +1,7 @@
 //! [`Condvar`]: std's condition variable with its waits profiled.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::acquire::map_lock;
@@ -34,6 +35,9 @@ pub use std::sync::WaitTimeoutResult;
 #[derive(Default)]
 pub struct Condvar {
     inner: std::sync::Condvar,
+    /// The trace's sequence number of the last notification (0: none traced), which woken
+    /// waiters name as what woke them.
+    last_notify: AtomicU64,
 }
 
 impl Condvar {
@@ -45,6 +49,7 @@ impl Condvar {
     pub const fn new() -> Condvar {
         Condvar {
             inner: std::sync::Condvar::new(),
+            last_notify: AtomicU64::new(0),
         }
     }
 
@@ -60,10 +65,10 @@ impl Condvar {
     /// assert!(*guard);
     /// ```
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        let since = crate::block::enabled().then(Instant::now);
+        let since = crate::block::wait_start();
         let tracker = guard.tracker();
         let result = self.inner.wait(guard.into_std());
-        record(since);
+        self.record(since);
         map_lock(result, |g| MutexGuard::from_std(tracker, g))
     }
 
@@ -83,10 +88,10 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        let since = crate::block::enabled().then(Instant::now);
+        let since = crate::block::wait_start();
         let tracker = guard.tracker();
         let result = self.inner.wait_while(guard.into_std(), condition);
-        record(since);
+        self.record(since);
         map_lock(result, |g| MutexGuard::from_std(tracker, g))
     }
 
@@ -103,10 +108,10 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let since = crate::block::enabled().then(Instant::now);
+        let since = crate::block::wait_start();
         let tracker = guard.tracker();
         let result = self.inner.wait_timeout(guard.into_std(), dur);
-        record(since);
+        self.record(since);
         map_lock(result, |(g, timeout)| {
             (MutexGuard::from_std(tracker, g), timeout)
         })
@@ -131,12 +136,12 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        let since = crate::block::enabled().then(Instant::now);
+        let since = crate::block::wait_start();
         let tracker = guard.tracker();
         let result = self
             .inner
             .wait_timeout_while(guard.into_std(), dur, condition);
-        record(since);
+        self.record(since);
         map_lock(result, |(g, timeout)| {
             (MutexGuard::from_std(tracker, g), timeout)
         })
@@ -148,6 +153,7 @@ impl Condvar {
     /// oxprof::sync::Condvar::new().notify_one();
     /// ```
     pub fn notify_one(&self) {
+        self.traced_notify();
         self.inner.notify_one();
     }
 
@@ -157,13 +163,27 @@ impl Condvar {
     /// oxprof::sync::Condvar::new().notify_all();
     /// ```
     pub fn notify_all(&self) {
+        self.traced_notify();
         self.inner.notify_all();
     }
-}
 
-fn record(since: Option<Instant>) {
-    if let Some(since) = since {
-        crate::block::record(since);
+    /// A notification, in the trace: the flow to the waiters it wakes.
+    fn traced_notify(&self) {
+        let seq = crate::trace_hooks::next_seq();
+        if seq != 0 {
+            self.last_notify.store(seq, Ordering::Relaxed);
+            crate::trace_hooks::unblock(self.address(), seq);
+        }
+    }
+
+    fn address(&self) -> usize {
+        self as *const Condvar as usize
+    }
+
+    /// A wait that began at `since` ended, in the block profile and the trace.
+    fn record(&self, since: Option<Instant>) {
+        let waker = self.last_notify.load(Ordering::Relaxed);
+        crate::block::wait_end(since, "sync.Cond", self.address(), waker);
     }
 }
 

@@ -102,7 +102,7 @@ impl<T> SyncSender<T> {
     /// assert_eq!(tx.send(2).unwrap_err().0, 2);
     /// ```
     pub fn send(&self, t: T) -> Result<(), SendError<T>> {
-        if !crate::block::enabled() {
+        if !crate::block::waits_recorded() {
             return self.inner.send(t);
         }
         match self.inner.try_send(t) {
@@ -111,7 +111,7 @@ impl<T> SyncSender<T> {
             Err(TrySendError::Full(t)) => {
                 let since = Instant::now();
                 let result = self.inner.send(t);
-                crate::block::record(since);
+                crate::block::wait_end(Some(since), "chan send", 0, 0);
                 result
             }
         }
@@ -159,7 +159,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv(), Ok(3));
     /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
-        if !crate::block::enabled() {
+        if !crate::block::waits_recorded() {
             return self.inner.recv();
         }
         match self.inner.try_recv() {
@@ -168,7 +168,7 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {
                 let since = Instant::now();
                 let result = self.inner.recv();
-                crate::block::record(since);
+                crate::block::wait_end(Some(since), "chan receive", 0, 0);
                 result
             }
         }
@@ -194,7 +194,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(waited, Err(RecvTimeoutError::Timeout));
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        if !crate::block::enabled() {
+        if !crate::block::waits_recorded() {
             return self.inner.recv_timeout(timeout);
         }
         match self.inner.try_recv() {
@@ -203,7 +203,7 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {
                 let since = Instant::now();
                 let result = self.inner.recv_timeout(timeout);
-                crate::block::record(since);
+                crate::block::wait_end(Some(since), "chan receive", 0, 0);
                 result
             }
         }

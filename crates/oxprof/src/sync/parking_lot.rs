@@ -282,13 +282,11 @@ fn profiled_wait<T: ?Sized, R>(
     guard: &mut MutexGuard<'_, T>,
     wait: impl FnOnce(&mut parking_lot::MutexGuard<'_, T>) -> R,
 ) -> R {
-    let since = crate::block::enabled().then(Instant::now);
+    let since = crate::block::wait_start();
     let (tracker, inner) = guard.for_condvar();
     tracker.unlocking();
     let result = wait(inner);
-    if let Some(since) = since {
-        crate::block::record(since);
-    }
+    crate::block::wait_end(since, "sync.Cond", 0, 0);
     result
 }
 
@@ -300,7 +298,7 @@ fn profiled_wait_while<T: ?Sized, R>(
     mut condition: impl FnMut(&mut T) -> bool,
     wait: impl FnOnce(&mut parking_lot::MutexGuard<'_, T>, &mut dyn FnMut(&mut T) -> bool) -> R,
 ) -> R {
-    let since = crate::block::enabled().then(Instant::now);
+    let since = crate::block::wait_start();
     let (tracker, inner) = guard.for_condvar();
     let mut waited = false;
     let result = wait(inner, &mut |value| {
@@ -311,9 +309,7 @@ fn profiled_wait_while<T: ?Sized, R>(
         }
         wait
     });
-    if let Some(since) = since.filter(|_| waited) {
-        crate::block::record(since);
-    }
+    crate::block::wait_end(since.filter(|_| waited), "sync.Cond", 0, 0);
     result
 }
 

@@ -25,7 +25,6 @@
 
 use std::fmt;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use tokio::sync::mpsc::error::{SendError, TryRecvError, TrySendError};
 pub use tokio::sync::mpsc::{error, Permit};
@@ -111,11 +110,9 @@ pub struct UnboundedReceiver<T> {
 
 /// Runs a blocking receive or send that found the channel empty or full: a profiled wait.
 fn blocking<R>(wait: impl FnOnce() -> R) -> R {
-    let since = crate::block::enabled().then(Instant::now);
+    let since = crate::block::wait_start();
     let result = wait();
-    if let Some(since) = since {
-        crate::block::record(since);
-    }
+    crate::block::wait_end(since, "chan", 0, 0);
     result
 }
 

@@ -77,7 +77,7 @@ impl<F: Future> Future for Timed<'_, F> {
             (Poll::Pending, Wait::None) => {
                 this.wait = match this.tracker {
                     Some(tracker) => Wait::Lock(tracker.start_wait()),
-                    None => Wait::Plain(crate::block::enabled().then(Instant::now)),
+                    None => Wait::Plain(crate::block::wait_start()),
                 };
                 Poll::Pending
             }
@@ -85,7 +85,7 @@ impl<F: Future> Future for Timed<'_, F> {
             (Poll::Ready(out), wait) => {
                 match std::mem::replace(wait, Wait::None) {
                     Wait::Lock(Some(waiting)) => waiting.acquired(),
-                    Wait::Plain(Some(since)) => crate::block::record(since),
+                    Wait::Plain(since @ Some(_)) => crate::block::wait_end(since, "sync", 0, 0),
                     _ => {}
                 }
                 Poll::Ready(out)
