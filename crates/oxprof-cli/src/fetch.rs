@@ -1,6 +1,7 @@
 //! Getting profiles: from files, or over HTTP from `/debug/pprof` endpoints, as `go tool pprof`
 //! does (`cmd/pprof`'s fetcher and `internal/driver/fetch.go`): URL defaults, `-seconds` and
-//! `-timeout`, the server's own error text, and a saved copy of what was fetched.
+//! `-timeout`, the server's own error text, and a saved copy of what was fetched. While a server
+//! collects over a span (`seconds=N`), a terminal shows the collection's progress.
 
 use std::{
     fs::{self, OpenOptions},
@@ -11,6 +12,8 @@ use std::{
 
 use anyhow::{anyhow, Context, Result};
 use oxprof_profile::Profile;
+
+use crate::progress::Progress;
 
 /// The handler a bare `host:port` source means: Go's CPU profile.
 const CPU_PROFILE_HANDLER: &str = "/debug/pprof/profile";
@@ -24,12 +27,15 @@ pub(crate) struct Fetched {
 /// Reads one source: a URL (with `seconds` and `timeout` applied) or a file.
 pub(crate) fn fetch(source: &str, seconds: Option<u64>, timeout: Option<u64>) -> Result<Fetched> {
     match adjust_url(source, seconds, timeout) {
-        Some((url, timeout)) => {
+        Some(Target { url, timeout, span }) => {
             eprintln!("Fetching profile over HTTP from {url}");
             if let Some(s) = seconds.filter(|&s| s > 0) {
                 eprintln!("Please wait... ({s}s)");
             }
-            let data = http_get(&url, timeout)?;
+            let progress = span.and_then(Progress::start);
+            let data = http_get(&url, timeout);
+            drop(progress);
+            let data = data?;
             let profile = Profile::parse(&data).with_context(|| url.clone())?;
             Ok(Fetched {
                 profile,
@@ -54,15 +60,25 @@ pub(crate) fn io_error_text(e: &io::Error) -> String {
         .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
-/// The URL to fetch and the time to allow for it, or `None` when `source` is no URL. Follows
-/// Go's rules: `host:port[/path]` gets `http://`, an empty path becomes the CPU profile handler,
-/// `-seconds` sets the `seconds` parameter, and the timeout defaults to 1.5× the collection
-/// time, or 60 s when there is none.
+/// What to fetch from a URL source.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub url: String,
+    /// The time allowed for the answer.
+    pub timeout: Duration,
+    /// The span, in seconds, the server collects over before answering, if any.
+    pub span: Option<u64>,
+}
+
+/// The URL to fetch, the time to allow for it and the span collected, or `None` when `source`
+/// is no URL. Follows Go's rules: `host:port[/path]` gets `http://`, an empty path becomes the
+/// CPU profile handler, `-seconds` sets the `seconds` parameter, and the timeout defaults to
+/// 1.5× the collection time, or 60 s when there is none.
 pub(crate) fn adjust_url(
     source: &str,
     seconds: Option<u64>,
     timeout: Option<u64>,
-) -> Option<(String, Duration)> {
+) -> Option<Target> {
     let (scheme, rest) = match source.split_once("://") {
         Some((scheme, rest)) if scheme != "file" && !scheme.is_empty() => (scheme, rest),
         Some(_) => return None,
@@ -122,7 +138,11 @@ pub(crate) fn adjust_url(
         (None, Some(d)) => Duration::from_secs(d) + Duration::from_secs(d) / 2,
         (None, None) => Duration::from_secs(60),
     };
-    Some((url, timeout))
+    Some(Target {
+        url,
+        timeout,
+        span: duration.filter(|&d| d > 0),
+    })
 }
 
 /// `host:port` or `host:port/path`, which Go's URL parser reads as a scheme and a retry with
@@ -252,7 +272,7 @@ mod tests {
     use super::*;
 
     fn url(source: &str, seconds: Option<u64>, timeout: Option<u64>) -> Option<(String, u64)> {
-        adjust_url(source, seconds, timeout).map(|(u, t)| (u, t.as_millis() as u64))
+        adjust_url(source, seconds, timeout).map(|t| (t.url, t.timeout.as_millis() as u64))
     }
 
     #[test]
@@ -293,6 +313,16 @@ mod tests {
             url("https://h/?seconds=4", None, None),
             Some(("https://h/debug/pprof/profile?seconds=4".into(), 6_000))
         );
+    }
+
+    #[test]
+    fn the_span_comes_from_the_flag_or_the_url() {
+        let span = |source, seconds| adjust_url(source, seconds, None).unwrap().span;
+        assert_eq!(span("h:1/debug/pprof/heap", None), None);
+        assert_eq!(span("h:1/debug/pprof/profile?seconds=30", None), Some(30));
+        assert_eq!(span("h:1/debug/pprof/profile?seconds=30", Some(5)), Some(5));
+        assert_eq!(span("h:1/debug/pprof/profile?seconds=x", None), None);
+        assert_eq!(span("h:1", Some(10)), Some(10));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod flags;
 mod flame;
 mod graphs;
 mod objects;
+mod progress;
 mod shell;
 mod web;
 
