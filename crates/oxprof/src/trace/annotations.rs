@@ -57,8 +57,63 @@ pub fn current_task() -> Option<TaskId> {
     (id != 0).then_some(TaskId(id))
 }
 
-fn current_task_raw() -> u64 {
+pub(super) fn current_task_raw() -> u64 {
     CURRENT_TASK.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Makes task `id` (0: none) current on this thread; returns the one that was.
+pub(super) fn swap_current_task(id: u64) -> u64 {
+    CURRENT_TASK.try_with(|c| c.replace(id)).unwrap_or(0)
+}
+
+/// A fresh task id.
+pub(super) fn next_task_id() -> u64 {
+    NEXT_TASK.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Records the beginning of task `id`.
+pub(super) fn record_task_begin(id: u64, parent: u64, name: &str) {
+    buffer::record(EVENT_BYTES, |r| {
+        let name = r.string(name);
+        let time = r.time;
+        r.events().task_begin(time, id, parent, name);
+    });
+}
+
+/// Records the end of task `id`.
+pub(super) fn record_task_end(id: u64) {
+    buffer::record(EVENT_BYTES, |r| {
+        let time = r.time;
+        r.events().task_end(time, id);
+    });
+}
+
+/// Records the beginning of a region of `task` on this thread.
+pub(super) fn record_region_begin(task: u64, name: &str) {
+    buffer::record(EVENT_BYTES, |r| {
+        let id = r.string(name);
+        let time = r.time;
+        r.events().region_begin(time, task, id);
+    });
+}
+
+/// Records the end of a region of `task` on this thread.
+pub(super) fn record_region_end(task: u64, name: &str) {
+    buffer::record(EVENT_BYTES, |r| {
+        let id = r.string(name);
+        let time = r.time;
+        r.events().region_end(time, task, id);
+    });
+}
+
+/// Records a log message in `task`.
+pub(super) fn record_log(task: u64, category: &str, message: &str) {
+    let message = truncate(message, MAX_MESSAGE_LEN);
+    buffer::record(EVENT_BYTES + message.len(), |r| {
+        let category = r.string(category);
+        let time = r.time;
+        r.events().log(time, task, category, message);
+    });
 }
 
 /// A user task, Go's `trace.Task`: a logical operation (a request, a job) whose regions and
@@ -95,13 +150,8 @@ pub struct Task {
 /// assert_ne!(parent.id(), child.id());
 /// ```
 pub fn new_task(parent: Option<TaskId>, name: &str) -> Task {
-    let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
-    let parent = parent.map_or(0, TaskId::get);
-    buffer::record(EVENT_BYTES, |r| {
-        let name = r.string(name);
-        let time = r.time;
-        r.events().task_begin(time, id, parent, name);
-    });
+    let id = next_task_id();
+    record_task_begin(id, parent.map_or(0, TaskId::get), name);
     Task {
         id,
         ended: AtomicBool::new(false),
@@ -127,14 +177,9 @@ impl Task {
     /// t.end(); // ignored
     /// ```
     pub fn end(&self) {
-        if self.ended.swap(true, Ordering::Relaxed) {
-            return;
+        if !self.ended.swap(true, Ordering::Relaxed) {
+            record_task_end(self.id);
         }
-        let id = self.id;
-        buffer::record(EVENT_BYTES, |r| {
-            let time = r.time;
-            r.events().task_end(time, id);
-        });
     }
 
     /// Makes this the current task of the calling thread until the guard is dropped (the
@@ -149,7 +194,7 @@ impl Task {
     /// assert_eq!(oxprof::trace::current_task(), None);
     /// ```
     pub fn enter(&self) -> Entered<'_> {
-        let previous = CURRENT_TASK.with(|c| c.replace(self.id));
+        let previous = swap_current_task(self.id);
         Entered {
             previous,
             _task: PhantomData,
@@ -209,8 +254,7 @@ pub struct Entered<'a> {
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        let previous = self.previous;
-        let _ = CURRENT_TASK.try_with(|c| c.set(previous));
+        swap_current_task(self.previous);
     }
 }
 
@@ -275,11 +319,7 @@ pub fn start_region(name: &str) -> Region<'_> {
     let task = current_task_raw();
     let active = buffer::enabled();
     if active {
-        buffer::record(EVENT_BYTES, |r| {
-            let id = r.string(name);
-            let time = r.time;
-            r.events().region_begin(time, task, id);
-        });
+        record_region_begin(task, name);
     }
     Region {
         name,
@@ -301,12 +341,7 @@ impl Region<'_> {
 impl Drop for Region<'_> {
     fn drop(&mut self) {
         if self.active {
-            let (name, task) = (self.name, self.task);
-            buffer::record(EVENT_BYTES, |r| {
-                let id = r.string(name);
-                let time = r.time;
-                r.events().region_end(time, task, id);
-            });
+            record_region_end(self.task, self.name);
         }
     }
 }
@@ -330,13 +365,7 @@ pub fn with_region<R>(name: &str, f: impl FnOnce() -> R) -> R {
 /// oxprof::trace::log("cache", "miss for key 42");
 /// ```
 pub fn log(category: &str, message: &str) {
-    let task = current_task_raw();
-    let message = truncate(message, MAX_MESSAGE_LEN);
-    buffer::record(EVENT_BYTES + message.len(), |r| {
-        let category = r.string(category);
-        let time = r.time;
-        r.events().log(time, task, category, message);
-    });
+    record_log(current_task_raw(), category, message);
 }
 
 /// [`log`] of a formatted message, formatted only when tracing, Go's `trace.Logf`.

@@ -9,6 +9,8 @@
 //! - User annotations, with Go's shapes: tasks ([`new_task`], [`Task`]) whose ids cross
 //!   threads and `.await`s, regions ([`with_region`], [`start_region`]) nested on a thread,
 //!   and logs ([`log`], [`logf`]).
+//! - `tracing`'s spans and events, with `TraceLayer` (feature `tracing`): a span is a task and
+//!   each entry into it (each poll of an async span) a region; events are logs.
 //! - Recorded by themselves while tracing: every wait on an [`oxprof::sync`](crate::sync)
 //!   primitive, with its stack, and for locks and condition variables the release that ended
 //!   it (a flow from the thread that unlocked to the thread that waited); CPU profile samples
@@ -44,6 +46,8 @@ mod collector;
 mod counters;
 mod flight;
 pub(crate) mod hooks;
+#[cfg(feature = "tracing")]
+mod layer;
 mod symbols;
 
 use std::io::{self, Write};
@@ -53,6 +57,8 @@ pub use annotations::{
     TaskId,
 };
 pub use flight::FlightRecorder;
+#[cfg(feature = "tracing")]
+pub use layer::TraceLayer;
 
 /// Starts tracing into `w`, Go's `trace.Start`: the header now, then each generation as it
 /// ends, written by oxprof's collector thread. Fails with `tracing is already enabled` while
