@@ -140,6 +140,12 @@ const FLAGS: &[Flag] = &[
         set: |o, v| number(v, 1, 1_000_000).map(|x| o.bench_count = x),
     },
     Flag {
+        name: "http",
+        value: "addr",
+        usage: "serve Go's /debug/pprof endpoints on addr while running (:6060 is loopback)",
+        set: |o, v| address(v).map(|a| o.http = Some(a)),
+    },
+    Flag {
         name: "version",
         value: "",
         usage: "print the version and the stages, and exit",
@@ -205,6 +211,13 @@ fn path(v: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(v))
 }
 
+fn address(v: &str) -> Result<String, String> {
+    if !v.contains(':') {
+        return Err("not host:port or :port".into());
+    }
+    Ok(v.to_string())
+}
+
 fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
     v: &str,
     min: T,
@@ -252,6 +265,10 @@ mod tests {
         assert!(!o.reuse_loop_graph);
         assert_eq!(o.cpu_profile, Some(PathBuf::from("c.pprof")));
         assert!(run(&["-version"]).unwrap().version);
+        assert_eq!(
+            run(&["-http", ":6060"]).unwrap().http.as_deref(),
+            Some(":6060")
+        );
         assert_eq!(run(&["-h"]), Err("help".into()));
     }
 

@@ -5,6 +5,8 @@
 //! cargo run --release -p havlak -- -stage=v1 -cpuprofile=v1.pprof   # then: oxprof -top v1.pprof
 //! cargo run --release -p havlak -- -stage=v1 -memprofile=v1.mem.pprof
 //! cargo run --release -p havlak -- -stage=tuned -benchcount=10 > tuned.txt
+//! cargo run --release -p havlak -- -iterations=500 -http=:6060  # then: oxprof -http=:8080 \
+//!     http://127.0.0.1:6060/debug/pprof/profile?seconds=10
 //! ```
 
 mod flags;
@@ -49,6 +51,7 @@ fn run() -> Result<(), String> {
         );
         return Ok(());
     }
+    let _endpoints = options.http.as_deref().map(serve).transpose()?;
     let profiling = profiling::Profiling::start(&options)?;
     if options.bench_count > 0 {
         bench(&options)?;
@@ -57,6 +60,16 @@ fn run() -> Result<(), String> {
         benchmark(&options, &profiling)?;
     }
     profiling.finish()
+}
+
+/// Go's `/debug/pprof` endpoints for as long as the program runs (`-http`).
+fn serve(addr: &str) -> Result<oxprof::http::Server, String> {
+    let server = oxprof::http::serve(addr).map_err(|e| e.to_string())?;
+    eprintln!(
+        "havlak: serving http://{}/debug/pprof/",
+        server.local_addr()
+    );
+    Ok(server)
 }
 
 /// The benchmark as its `main` runs it, and what it found.

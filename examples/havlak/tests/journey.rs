@@ -222,3 +222,72 @@ fn oxprof_benchfmt_lines(out: &str) -> usize {
         Regex::new(r"^BenchmarkFindLoops\s+1\s+[\d.]+ ns/op\s+\d+ B/op\s+\d+ allocs/op$").unwrap();
     out.lines().filter(|l| line.is_match(l)).count()
 }
+
+/// `-http` serves the endpoints while the benchmark runs: a CPU profile fetched from them names
+/// the stage's functions.
+#[test]
+fn http_serves_profiles_while_running() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    /// Ends the long run however the test ends.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let args = [
+        "-stage=v1",
+        "-trees=2",
+        "-dummyloops=0",
+        "-iterations=100000",
+        "-http=:0",
+    ];
+    let mut child = Running(
+        Command::new(HAVLAK)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    let stderr = child.0.stderr.as_mut().unwrap();
+    BufReader::new(stderr).read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("havlak: serving http://")
+        .and_then(|rest| rest.trim_end().strip_suffix("/debug/pprof/"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /debug/pprof/profile?seconds=1 HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    drop(child);
+
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    let head = String::from_utf8_lossy(&response[..split]);
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    let mut profile = Profile::parse(&response[split + 4..]).expect("a CPU profile");
+    profile
+        .aggregate_to(Granularity::Functions, true, false)
+        .unwrap();
+    let names: Vec<&str> = profile.function.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("havlak::stages::v1::")),
+        "{names:#?}"
+    );
+}
