@@ -16,6 +16,7 @@ mod flame;
 mod graphs;
 mod objects;
 mod progress;
+mod serve;
 mod shell;
 mod web;
 
@@ -53,6 +54,9 @@ fn run() -> Result<()> {
     }
     if args.first().is_some_and(|a| a == "demo") {
         return demo::run(args[1..].to_vec());
+    }
+    if args.first().is_some_and(|a| a == "serve") {
+        return serve::run(args[1..].to_vec());
     }
     let invocation = match flags::parse(args).map_err(|e| anyhow!(e))? {
         flags::Parsed::Help => {

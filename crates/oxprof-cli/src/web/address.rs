@@ -17,15 +17,20 @@ pub(crate) struct Address {
 /// Reads `-http`'s value: `:PORT` binds 127.0.0.1, `HOST:PORT` binds as told (`[::1]:PORT`
 /// for IPv6); port 0 picks a free port.
 pub(crate) fn parse(spec: &str) -> Result<Address> {
+    parse_flag("-http", spec)
+}
+
+/// [`parse`] for the flag named `flag` (`--listen` too), which messages name.
+pub(crate) fn parse_flag(flag: &str, spec: &str) -> Result<Address> {
     let usage =
-        || anyhow!("-http={spec}: want host:port, such as :8080, localhost:8080 or 0.0.0.0:8080");
+        || anyhow!("{flag}={spec}: want host:port, such as :8080, localhost:8080 or 0.0.0.0:8080");
     let (host, port) = spec.rsplit_once(':').ok_or_else(usage)?;
     if port.is_empty() {
         return Err(usage());
     }
     let port: u16 = port
         .parse()
-        .map_err(|_| anyhow!("-http={spec}: port {port:?} is not a number from 0 to 65535"))?;
+        .map_err(|_| anyhow!("{flag}={spec}: port {port:?} is not a number from 0 to 65535"))?;
     if host.is_empty() {
         return Ok(Address {
             candidates: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)],
@@ -36,15 +41,15 @@ pub(crate) fn parse(spec: &str) -> Result<Address> {
     let candidates: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) if host.starts_with('[') || bare.contains(':') => {
-            bail!("-http={spec}: {host} is not an IP address")
+            bail!("{flag}={spec}: {host} is not an IP address")
         }
         Err(_) => (bare, port)
             .to_socket_addrs()
-            .map_err(|e| anyhow!("-http={spec}: cannot resolve host {bare}: {e}"))?
+            .map_err(|e| anyhow!("{flag}={spec}: cannot resolve host {bare}: {e}"))?
             .collect(),
     };
     if candidates.is_empty() {
-        bail!("-http={spec}: host {bare} has no address");
+        bail!("{flag}={spec}: host {bare} has no address");
     }
     let local_only = candidates.iter().all(|a| a.ip().is_loopback());
     Ok(Address {
@@ -55,6 +60,11 @@ pub(crate) fn parse(spec: &str) -> Result<Address> {
 
 /// Binds the first candidate that can be bound, with a message saying what to do when none can.
 pub(crate) fn bind(address: &Address) -> Result<TcpListener> {
+    bind_flag("-http", address)
+}
+
+/// [`bind`] for the flag named `flag`, which the message for a port in use names.
+pub(crate) fn bind_flag(flag: &str, address: &Address) -> Result<TcpListener> {
     let mut first_error = None;
     for candidate in &address.candidates {
         match TcpListener::bind(candidate) {
@@ -67,7 +77,7 @@ pub(crate) fn bind(address: &Address) -> Result<TcpListener> {
     let (addr, e) = first_error.expect("parse gives at least one candidate");
     Err(match e.kind() {
         std::io::ErrorKind::AddrInUse => anyhow!(
-            "cannot serve on {addr}: the port is in use (choose another with -http=:PORT, or :0 for any free port)"
+            "cannot serve on {addr}: the port is in use (choose another with {flag}=:PORT, or :0 for any free port)"
         ),
         std::io::ErrorKind::AddrNotAvailable => {
             anyhow!("cannot serve on {addr}: no network interface of this machine has that address")

@@ -42,7 +42,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    fn json(value: &Value) -> Answer {
+    pub(crate) fn json(value: &Value) -> Answer {
         Answer {
             status: 200,
             content_type: "application/json",
@@ -51,7 +51,7 @@ impl Answer {
     }
 
     /// An error as `{"error": message}`.
-    fn error(status: u16, message: impl std::fmt::Display) -> Answer {
+    pub(crate) fn error(status: u16, message: impl std::fmt::Display) -> Answer {
         let text = format!("{message:#}");
         let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
         Answer {
@@ -61,7 +61,7 @@ impl Answer {
         }
     }
 
-    fn asset(content_type: &'static str, text: &str) -> Answer {
+    pub(crate) fn asset(content_type: &'static str, text: &str) -> Answer {
         Answer {
             status: 200,
             content_type,

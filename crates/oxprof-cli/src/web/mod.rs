@@ -7,10 +7,10 @@
 //! reads a view's state from its URL and [`settings`] keeps the saved configurations; this file
 //! runs the server: a few threads taking requests from `tiny_http`.
 
-mod address;
+pub(crate) mod address;
 pub(crate) mod app;
-mod query;
-mod settings;
+pub(crate) mod query;
+pub(crate) mod settings;
 mod views;
 
 use std::{
@@ -131,6 +131,11 @@ fn answer(app: &app::App, mut request: tiny_http::Request) {
     };
     let method = request.method().as_str().to_string();
     let answer = app.handle(&method, request.url(), &body, client);
+    respond(request, answer, gzip);
+}
+
+/// Sends `answer`, gzipped when the client takes gzip and it is worth it.
+pub(crate) fn respond(request: tiny_http::Request, answer: app::Answer, gzip: bool) {
     let mut body = answer.body;
     let mut response_headers = vec![
         header_line("Content-Type", answer.content_type),

@@ -112,7 +112,8 @@ pub(crate) fn encode(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
-fn unescape(s: &str) -> Result<String> {
+/// Percent-decodes `s` (`+` is a space).
+pub(crate) fn unescape(s: &str) -> Result<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

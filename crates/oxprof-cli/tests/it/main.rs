@@ -1,7 +1,8 @@
 //! The `oxprof` binary from the outside, in one test binary: `cli` checks flags, help, errors,
 //! the shell and HTTP fetching; `golden` checks reports byte for byte against `go tool pprof`;
 //! `runtime` reads profiles the `oxprof` runtime crate takes of this test binary. All run the
-//! binary through the helpers here. `benchstat` checks `oxprof benchstat`, `demo` `oxprof demo`.
+//! binary through the helpers here. `benchstat` checks `oxprof benchstat`, `demo` `oxprof demo`,
+//! `serve` `oxprof serve`.
 
 mod benchstat;
 mod cli;
@@ -11,6 +12,7 @@ mod golden;
 mod graphs;
 mod listing;
 mod runtime;
+mod serve;
 mod web;
 mod web_browser;
 

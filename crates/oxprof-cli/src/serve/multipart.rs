@@ -1,0 +1,91 @@
+//! `multipart/form-data` bodies (RFC 7578), as Pyroscope's legacy clients send profiles: the
+//! parts' names and contents, nothing more.
+
+/// One part of a form.
+pub(super) struct Part<'a> {
+    pub name: String,
+    pub data: &'a [u8],
+}
+
+/// The parts of `body`, whose boundary `content_type` gives.
+pub(super) fn parse<'a>(body: &'a [u8], content_type: &str) -> Result<Vec<Part<'a>>, String> {
+    let boundary = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty())
+        .ok_or("the Content-Type names no boundary")?;
+    let delimiter = format!("--{boundary}");
+    let mut at = find(body, delimiter.as_bytes(), 0).ok_or("no boundary in the body")?;
+    let mut parts = Vec::new();
+    loop {
+        at += delimiter.len();
+        if body[at..].starts_with(b"--") {
+            return Ok(parts);
+        }
+        at = skip_line_end(body, at);
+        let headers_end = find(body, b"\r\n\r\n", at).ok_or("a part's headers do not end")?;
+        let headers = std::str::from_utf8(&body[at..headers_end])
+            .map_err(|_| "a part's headers are not UTF-8")?;
+        let name = headers
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .and_then(|l| {
+                l.split(';')
+                    .filter_map(|p| p.trim().strip_prefix("name="))
+                    .next()
+            })
+            .map(|n| n.trim_matches('"').to_owned())
+            .ok_or("a part has no name")?;
+        let start = headers_end + 4;
+        let closing = format!("\r\n{delimiter}");
+        let end = find(body, closing.as_bytes(), start).ok_or("a part does not end")?;
+        parts.push(Part {
+            name,
+            data: &body[start..end],
+        });
+        at = end + 2;
+    }
+}
+
+fn skip_line_end(body: &[u8], at: usize) -> usize {
+    if body[at..].starts_with(b"\r\n") {
+        at + 2
+    } else {
+        at
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_read_by_name_with_their_bytes() {
+        let body =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"profile\"; filename=\"p.pprof\"\r\n\
+            Content-Type: application/octet-stream\r\n\r\n\x1f\x8b\r\nbin\r\n--XyZ\r\n\
+            Content-Disposition: form-data; name=\"sample_type_config\"\r\n\r\n{}\r\n--XyZ--\r\n";
+        let parts = parse(body, "multipart/form-data; boundary=XyZ").unwrap();
+        let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["profile", "sample_type_config"]);
+        assert_eq!(parts[0].data, b"\x1f\x8b\r\nbin");
+        assert_eq!(parts[1].data, b"{}");
+    }
+
+    #[test]
+    fn broken_forms_are_refused() {
+        assert!(parse(b"--a\r\n", "multipart/form-data").is_err());
+        assert!(parse(b"nothing", "multipart/form-data; boundary=a").is_err());
+        assert!(parse(b"--a\r\nno headers end", "multipart/form-data; boundary=a").is_err());
+    }
+}
