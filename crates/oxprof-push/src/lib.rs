@@ -65,3 +65,19 @@ pub fn profile_name<'a>(
         })
     })
 }
+
+/// Pyroscope's id of a profile type: `__name__`, the sample type and unit, the period type and
+/// unit, joined by `:`.
+///
+/// ```
+/// let id = oxprof_push::profile_type_id("memory", ("inuse_space", "bytes"), Some(("space", "bytes")));
+/// assert_eq!(id, "memory:inuse_space:bytes:space:bytes");
+/// assert_eq!(oxprof_push::profile_type_id("x", ("n", "count"), None), "x:n:count::");
+/// ```
+pub fn profile_type_id(name: &str, sample: (&str, &str), period: Option<(&str, &str)>) -> String {
+    let (period_type, period_unit) = period.unwrap_or(("", ""));
+    format!(
+        "{name}:{}:{}:{period_type}:{period_unit}",
+        sample.0, sample.1
+    )
+}

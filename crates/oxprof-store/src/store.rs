@@ -102,15 +102,14 @@ impl Shape {
     }
 
     /// Pyroscope's profile type ids for profiles of this shape named `name`.
-    fn type_ids(&self, name: &str) -> impl Iterator<Item = String> + '_ {
-        let (pty, punit) = self
+    fn type_ids<'a>(&'a self, name: &'a str) -> impl Iterator<Item = String> + 'a {
+        let period = self
             .period_type
             .as_ref()
-            .map_or(("", ""), |p| (p.ty.as_str(), p.unit.as_str()));
-        let name = name.to_owned();
-        self.sample_types
-            .iter()
-            .map(move |t| format!("{name}:{}:{}:{pty}:{punit}", t.ty, t.unit))
+            .map(|p| (p.ty.as_str(), p.unit.as_str()));
+        self.sample_types.iter().map(move |t| {
+            oxprof_push::profile_type_id(name, (t.ty.as_str(), t.unit.as_str()), period)
+        })
     }
 }
 
