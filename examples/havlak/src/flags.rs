@@ -18,6 +18,7 @@ pub struct Options {
     pub mem_profile_rate: usize,
     pub block_profile: Option<PathBuf>,
     pub block_profile_rate: u64,
+    pub trace: Option<PathBuf>,
     pub bench_count: usize,
     pub http: Option<String>,
     pub version: bool,
@@ -36,6 +37,7 @@ impl Default for Options {
             mem_profile_rate: 512 * 1024,
             block_profile: None,
             block_profile_rate: 1,
+            trace: None,
             bench_count: 0,
             http: None,
             version: false,
@@ -102,6 +104,12 @@ const FLAGS: &[Flag] = &[
         value: "ns",
         usage: "record waits of this many nanoseconds and a share of shorter ones (default 1)",
         set: |o, v| number(v, 1, u64::MAX).map(|x| o.block_profile_rate = x),
+    },
+    Flag {
+        name: "trace",
+        value: "file",
+        usage: "write an execution trace (oxprof::trace) to file: a region per search, every lock wait",
+        set: |o, v| path(v).map(|p| o.trace = Some(p)),
     },
     Flag {
         name: "trees",

@@ -30,7 +30,7 @@ pub mod stages;
 
 pub use stages::{Finder, LoopSummary, Stage};
 
-use oxprof::sync::mpsc;
+use oxprof::{sync::mpsc, trace};
 
 /// How much work the benchmark does. [`Size::default`] is the benchmark's.
 ///
@@ -128,7 +128,9 @@ pub fn run(config: &Config) -> Result<Outcome, String> {
 /// `threads` threads (with one, the same finder goes on). Then, with the graph, the first
 /// search's loop graph and what the finder keeps still alive, it calls `at_end` (to write a
 /// heap profile of what the program holds). Every search of the large graph must find as many
-/// loops as the first: an error says which did not.
+/// loops as the first: an error says which did not. While an execution trace runs
+/// (`oxprof::trace`), the phases are regions: `dummy loops`, `build graph`, and a `search` per
+/// search, on the thread that made it.
 ///
 /// ```
 /// let size = havlak::Size { trees: 1, dummy_loops: 1, iterations: 1 };
@@ -198,14 +200,16 @@ fn search<R>(
     } = *config;
     let mut finder = Finder::new(stage, reuse_loop_graph);
     let mut cfg = cfg::simple();
-    for _ in 0..size.dummy_loops {
-        finder.count_loops(&cfg);
-    }
-    cfg::add_loop_trees(&mut cfg, size.trees);
-    let summary = finder.summarize(&cfg);
+    trace::with_region("dummy loops", || {
+        for _ in 0..size.dummy_loops {
+            finder.count_loops(&cfg);
+        }
+    });
+    trace::with_region("build graph", || cfg::add_loop_trees(&mut cfg, size.trees));
+    let summary = trace::with_region("search", || finder.summarize(&cfg));
     let counts = if threads <= 1 {
         (0..size.iterations)
-            .map(|_| finder.count_loops(&cfg))
+            .map(|_| trace::with_region("search", || finder.count_loops(&cfg)))
             .collect()
     } else {
         search_on_threads(config, &cfg)?
@@ -233,7 +237,8 @@ fn search_on_threads(config: &Config, cfg: &cfg::Cfg) -> Result<Vec<usize>, Stri
                 .spawn_scoped(scope, move || {
                     let mut finder = Finder::new(config.stage, config.reuse_loop_graph);
                     for _ in 0..mine {
-                        if tx.send(finder.count_loops(cfg)).is_err() {
+                        let loops = trace::with_region("search", || finder.count_loops(cfg));
+                        if tx.send(loops).is_err() {
                             return;
                         }
                     }

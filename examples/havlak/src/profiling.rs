@@ -1,5 +1,6 @@
-//! The profiles the flags ask for: started before the work, written after it, as Go's
-//! `pprof.StartCPUProfile` and `pprof.WriteHeapProfile` bracket a program's `main`.
+//! The profiles and the trace the flags ask for: started before the work, written after it, as
+//! Go's `pprof.StartCPUProfile`, `trace.Start` and `pprof.WriteHeapProfile` bracket a
+//! program's `main`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ pub struct Profiling {
     cpu: Option<(oxprof::cpu::Profiler, File, PathBuf)>,
     heap: Mutex<Option<(File, PathBuf)>>,
     block: Option<(File, PathBuf)>,
+    trace: Option<PathBuf>,
 }
 
 impl Profiling {
@@ -29,6 +31,10 @@ impl Profiling {
         if block.is_some() {
             oxprof::block::set_rate(options.block_profile_rate);
         }
+        if let Some(path) = options.trace.as_deref() {
+            let (file, _) = create(path)?;
+            oxprof::trace::start(file).map_err(|e| format!("cannot start the trace: {e}"))?;
+        }
         let cpu = match options.cpu_profile.as_deref() {
             Some(path) => {
                 let (file, path) = create(path)?;
@@ -44,6 +50,7 @@ impl Profiling {
             cpu,
             heap: Mutex::new(heap),
             block,
+            trace: options.trace.clone(),
         })
     }
 
@@ -58,8 +65,11 @@ impl Profiling {
         Ok(())
     }
 
-    /// Stops the CPU profile and writes the CPU and block profiles.
+    /// Stops the CPU profile and the trace, and writes the CPU and block profiles.
     pub fn finish(self) -> Result<(), String> {
+        if let Some(path) = &self.trace {
+            oxprof::trace::stop().map_err(|e| written(path, e))?;
+        }
         if let Some((profiler, file, path)) = self.cpu {
             let profile = profiler
                 .stop()

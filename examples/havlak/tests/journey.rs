@@ -291,3 +291,42 @@ fn http_serves_profiles_while_running() {
         "{names:#?}"
     );
 }
+
+/// `-trace` writes an execution trace: a `search` region per search on each worker thread,
+/// and v5's threads waiting for the cache's lock.
+#[test]
+fn trace_shows_searches_and_v5s_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.trace");
+    let trace_flag = format!("-trace={}", path.display());
+    havlak(&[
+        "-stage=v5",
+        "-threads=2",
+        &trace_flag,
+        "-trees=2",
+        "-dummyloops=0",
+        "-iterations=6",
+    ]);
+    let trace = oxprof_trace::parse(&std::fs::read(&path).unwrap()).expect("a trace");
+
+    let mut search_threads = std::collections::BTreeMap::<u64, usize>::new();
+    let mut lock_waits = 0;
+    for event in &trace.events {
+        match &event.kind {
+            oxprof_trace::EventKind::RegionBegin { name, .. } if trace.str(*name) == "search" => {
+                *search_threads.entry(event.thread).or_default() += 1;
+            }
+            oxprof_trace::EventKind::Wait { reason, .. }
+                if trace.str(*reason).starts_with("sync") =>
+            {
+                lock_waits += 1;
+            }
+            _ => {}
+        }
+    }
+    // The first search on the driver's thread, three on each worker.
+    let mut per_thread: Vec<usize> = search_threads.values().copied().collect();
+    per_thread.sort_unstable();
+    assert_eq!(per_thread, [1, 3, 3], "{search_threads:?}");
+    assert!(lock_waits > 0, "no waits for v5's cache lock");
+}
