@@ -68,7 +68,7 @@ impl Reply {
     }
 }
 
-/// Parses a whole HTTP/1.1 answer (the server always sends Content-Length).
+/// Parses a whole HTTP/1.1 answer, with a Content-Length or chunked.
 fn parse_reply(raw: &[u8]) -> Reply {
     let end = raw
         .windows(4)
@@ -90,10 +90,33 @@ fn parse_reply(raw: &[u8]) -> Reply {
             (k.trim().to_owned(), v.trim().to_owned())
         })
         .collect();
-    Reply {
+    let mut reply = Reply {
         status,
         headers,
         body: raw[end + 4..].to_vec(),
+    };
+    if reply.header("transfer-encoding") == Some("chunked") {
+        reply.body = unchunk(&reply.body);
+    }
+    reply
+}
+
+/// The data of a chunked body.
+fn unchunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    loop {
+        let line_end = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
+        let size = std::str::from_utf8(&raw[..line_end]).unwrap().trim();
+        let size = usize::from_str_radix(size, 16).expect("hex chunk size");
+        if size == 0 {
+            return data;
+        }
+        let start = line_end + 2;
+        data.extend_from_slice(&raw[start..start + size]);
+        raw = &raw[start + size + 2..];
     }
 }
 
@@ -299,11 +322,6 @@ fn bad_requests_get_go_status_codes_and_texts() {
             400,
             r#"invalid value for "debug" - must be a non-negative integer"#,
         ),
-        (
-            "/debug/pprof/trace?seconds=1",
-            501,
-            "Could not enable tracing: oxprof has no execution tracer yet",
-        ),
     ];
     for (path, status, text) in cases {
         let reply = get(addr, path);
@@ -471,6 +489,55 @@ fn a_client_that_leaves_ends_its_cpu_profile() {
         assert!(Instant::now() < deadline, "still busy: {}", reply.text());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[cfg(not(feature = "trace"))]
+#[test]
+fn without_the_tracer_traces_are_not_implemented() {
+    get(server(), "/debug/pprof/trace?seconds=1").assert_error(
+        501,
+        "Could not enable tracing: this program was built without oxprof's trace feature",
+    );
+}
+
+#[cfg(feature = "trace")]
+#[test]
+fn traces_are_streamed_one_at_a_time() {
+    let addr = server();
+    get(addr, "/debug/pprof/trace?seconds=0").assert_error(
+        400,
+        r#"invalid value for "seconds" - must be a positive number"#,
+    );
+    get(addr, "/debug/pprof/trace?seconds=301").assert_error(
+        400,
+        "profile duration exceeds the server's maximum of 300 seconds",
+    );
+    let first = std::thread::spawn(move || get(addr, "/debug/pprof/trace?seconds=1.5"));
+    std::thread::sleep(Duration::from_millis(300));
+    get(addr, "/debug/pprof/trace")
+        .assert_error(500, "Could not enable tracing: tracing is already enabled");
+    let region = std::thread::spawn(|| {
+        oxprof::trace::with_region("http_endpoints_region", || {
+            std::thread::sleep(Duration::from_millis(50))
+        })
+    });
+    region.join().unwrap();
+    let started = Instant::now();
+    let trace = first.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    trace.assert_attachment("trace");
+    assert_eq!(trace.header("content-length"), None, "streamed");
+    let parsed = oxprof_trace::parse(&trace.body).expect("a trace");
+    assert!(
+        parsed.events.iter().any(|e| matches!(
+            e.kind,
+            oxprof_trace::EventKind::RegionBegin { name, .. }
+                if parsed.str(name) == "http_endpoints_region"
+        )),
+        "the region traced while the endpoint recorded"
+    );
+    // The endpoint is free again once the trace is sent.
+    assert_eq!(get(addr, "/debug/pprof/trace?seconds=0.1").status, 200);
 }
 
 #[test]

@@ -6,7 +6,8 @@
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
-use http_body_util::Full;
+
+use super::body::Body;
 
 /// `Content-Type` of text answers and errors.
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -101,8 +102,14 @@ impl Answer {
     }
 
     /// The HTTP response, with `X-Content-Type-Options: nosniff` as on every answer of Go's.
-    pub(super) fn into_response(self) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(self.body));
+    pub(super) fn into_response(mut self) -> Response<Body> {
+        let body = Body::from(std::mem::take(&mut self.body));
+        self.with_body(body)
+    }
+
+    /// The response with this answer's status and headers and `body` instead of its own.
+    pub(super) fn with_body(self, body: Body) -> Response<Body> {
+        let mut response = Response::new(body);
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
         headers.insert(

@@ -24,8 +24,9 @@ const OTHERS: [(&str, &str); 4] = [
     ),
     (
         "trace",
-        "A trace of execution of the current program. Not available yet: oxprof has no \
-         execution tracer so far, and this endpoint answers 501 Not Implemented.",
+        "A trace of execution of the current program. You can specify the duration in the \
+         seconds GET parameter. The trace is in oxprof's format, which the oxprof-trace crate \
+         reads; programs built without oxprof's trace feature answer 501 Not Implemented.",
     ),
 ];
 

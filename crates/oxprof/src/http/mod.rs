@@ -25,7 +25,7 @@
 //! | `heap`, `allocs`, `block`, `mutex`, `goroutine`, `threadcreate`, custom names | the named profile ([`profiles`](crate::profiles)): `debug=0` gzipped `profile.proto` (default), `debug=1` legacy text, `goroutine?debug=2` one block per thread; `heap?gc=1` accepted |
 //! | `<name>?seconds=N` | a delta of a cumulative profile over N seconds, `filename="<name>-delta"` |
 //! | `profile?seconds=N` | a CPU profile over N seconds (default 30), one at a time |
-//! | `trace?seconds=N` | 501: oxprof has no execution tracer yet |
+//! | `trace?seconds=N` | an execution trace over N seconds (default 1), streamed; needs feature `trace` (else 501) |
 //! | `cmdline` | the program's arguments, separated by NUL bytes |
 //! | `symbol` | GET or POST: `num_symbols: 1`, then `0x<pc> <function>` per address given |
 //!
@@ -51,6 +51,7 @@ mod answer;
 #[cfg(feature = "axum")]
 mod axum;
 mod batch;
+mod body;
 mod config;
 mod cpu;
 mod index;
@@ -61,11 +62,13 @@ mod server;
 mod service;
 mod stall;
 mod symbol;
+mod trace;
 
 use std::io;
 
 #[cfg(feature = "axum")]
 pub use self::axum::{router, router_with};
+pub use body::Body;
 pub use config::Config;
 pub use server::Server;
 pub use service::{Endpoints, ResponseFuture};

@@ -8,14 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Full;
 use tokio::sync::Semaphore;
 
 use super::access::Access;
 use super::answer::Answer;
 use super::batch::Batches;
+use super::body::Body;
 use super::config::Config;
 use super::routes;
 
@@ -115,7 +114,7 @@ impl Endpoints {
     {
         let shared = self.shared.clone();
         ResponseFuture(Box::pin(async move {
-            Ok(routes::answer(&shared, request).await.into_response())
+            Ok(routes::answer(&shared, request).await)
         }))
     }
 }
@@ -145,7 +144,7 @@ impl Shared {
 }
 
 /// What an [`Endpoints`] response future yields. It never fails: errors are answers.
-type Outcome = Result<Response<Full<Bytes>>, Infallible>;
+type Outcome = Result<Response<Body>, Infallible>;
 
 /// The future of an [`Endpoints`] response.
 pub struct ResponseFuture(Pin<Box<dyn Future<Output = Outcome> + Send>>);
@@ -170,7 +169,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<Body>;
     type Error = Infallible;
     type Future = ResponseFuture;
 
@@ -192,7 +191,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<Body>;
     type Error = Infallible;
     type Future = ResponseFuture;
 
