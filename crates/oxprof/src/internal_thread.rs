@@ -44,6 +44,16 @@ pub(crate) fn own_tids() -> BTreeSet<u32> {
     OWN_TIDS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// Takes the list's lock for the span of a `fork`.
+pub(crate) fn lock_for_fork() -> std::sync::MutexGuard<'static, BTreeSet<u32>> {
+    OWN_TIDS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// In a child just forked: the threads listed were the parent's; the child has none of them.
+pub(crate) fn after_fork_in_child() {
+    OWN_TIDS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
 /// Keeps the current thread in [`OWN_TIDS`] until it ends, even by panic.
 struct Listed(u32);
 

@@ -16,6 +16,8 @@
 //!   mounted in an axum (feature `axum`), hyper or tower server.
 //! - `trace` (feature `trace`): the execution tracer, Go's `runtime/trace`: tasks, regions,
 //!   logs, waits and who ended them, on a timeline per thread.
+//! - [`session`]: profiles of a whole run, written when the process ends (what `oxprof record`
+//!   injects into unmodified programs).
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -45,6 +47,7 @@ pub mod mutex;
 mod profile_build;
 pub mod profiles;
 mod random;
+pub mod session;
 mod signals;
 pub mod sync;
 pub mod threads;

@@ -6,7 +6,7 @@
 //! contended table lock cannot record contention of its own.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::sampling::Weight;
 
@@ -42,6 +42,12 @@ struct Table {
     overflow: Totals,
 }
 
+/// A table's lock, held across a `fork` so the child never inherits it held by a thread it
+/// does not have.
+pub(crate) struct ForkLock {
+    _table: MutexGuard<'static, Table>,
+}
+
 /// A copy of a table, taken so that profiles are built without holding its lock.
 pub(crate) struct Snapshot {
     /// Stacks (as recorded by `stack::capture`) and their totals.
@@ -72,6 +78,12 @@ impl Events {
             table.by_stack.entry(stack.into()).or_default().add(w);
         } else {
             table.overflow.add(w);
+        }
+    }
+
+    pub(crate) fn lock_for_fork(&'static self) -> ForkLock {
+        ForkLock {
+            _table: self.table.lock().unwrap_or_else(PoisonError::into_inner),
         }
     }
 

@@ -21,6 +21,7 @@ pub(crate) use stack::{capture, TRUNCATED};
 pub use tracker::{Tracker, Waiting};
 
 use events::Events;
+pub(crate) use events::ForkLock;
 
 static BLOCK_EVENTS: Events = Events::new();
 static MUTEX_EVENTS: Events = Events::new();
@@ -42,6 +43,11 @@ pub(crate) fn record_count(kind: Kind) -> usize {
     };
     let snapshot = events.snapshot();
     snapshot.by_stack.len() + usize::from(snapshot.overflow.recorded > 0)
+}
+
+/// Takes both event tables' locks for the span of a `fork`.
+pub(crate) fn lock_for_fork() -> [ForkLock; 2] {
+    [BLOCK_EVENTS.lock_for_fork(), MUTEX_EVENTS.lock_for_fork()]
 }
 
 /// A block event of `delay` ns at the caller's stack, if the block rate keeps it.

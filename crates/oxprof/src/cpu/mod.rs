@@ -41,6 +41,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 pub use error::Error;
+pub(crate) use profiler::after_fork_in_child;
 pub use profiler::{Builder, Mode, Profiler, LOST_SAMPLES_FRAME, TRUNCATED_FRAME};
 
 /// The profile started by [`start`], with where [`stop`] writes it.

@@ -24,6 +24,14 @@ static IN_USE: AtomicBool = AtomicBool::new(false);
 /// Tags each profile's signals so ones still pending from an earlier profile are dropped.
 static GENERATION: AtomicU32 = AtomicU32::new(0);
 
+/// In a child just forked: the parent's profile does not run here (its sampler thread and
+/// timers are not inherited), so the child may start one of its own. Whoever holds the
+/// parent's [`Profiler`] in the child must forget it, never stop or drop it.
+pub(crate) fn after_fork_in_child() {
+    super::signal::after_fork_in_child();
+    IN_USE.store(false, Ordering::Release);
+}
+
 /// The synthetic frame at the root of stacks cut at the configured depth.
 ///
 /// ```

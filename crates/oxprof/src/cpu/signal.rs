@@ -58,6 +58,13 @@ pub(crate) fn retract() {
     }
 }
 
+/// In a child just forked: the profile published is the parent's (its sampler thread is not
+/// in the child), and handlers counted in by the parent's other threads will never leave.
+pub(crate) fn after_fork_in_child() {
+    SHARED.store(std::ptr::null_mut(), Ordering::SeqCst);
+    HANDLERS_RUNNING.store(0, Ordering::SeqCst);
+}
+
 /// The signal value oxprof's timers and wall-clock signals carry: a profile generation, a thread
 /// state and the target thread id.
 pub(crate) fn encode_value(generation: u32, state: u8, tid: u32) -> u64 {

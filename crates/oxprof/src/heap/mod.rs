@@ -25,14 +25,15 @@ mod allocator;
 mod blocks;
 mod buckets;
 mod counters;
+pub mod hooks;
 mod report;
 mod sampling;
 mod stacks;
 mod text;
 
-pub(crate) use allocator::exclude_current_thread;
 pub use allocator::Profiled;
 pub use counters::Counts;
+pub(crate) use hooks::exclude_current_thread;
 pub use report::{allocs_profile, profile, write_allocs, STACK_UNAVAILABLE_FRAME};
 pub use text::write_text;
 
@@ -77,6 +78,18 @@ pub fn profiler_memory() -> usize {
 /// ```
 pub fn sample_rate() -> usize {
     sampling::rate()
+}
+
+/// Starts the unwinder for heap samples now rather than at the first sample; false when it
+/// cannot run (samples then go without stacks).
+pub(crate) fn prepare_sampling() -> bool {
+    stacks::prepare()
+}
+
+/// Registers the heap profiler's `fork` handlers now, if they are not yet: whoever needs its
+/// own handlers to run before them at a fork registers them after.
+pub(crate) fn register_fork_handlers() {
+    stacks::register_fork_handlers_once();
 }
 
 /// The number of records a heap profile would have now (allocation sites by size class), as

@@ -11,8 +11,10 @@ use crate::profile_build::{BuildOptions, Frame, StackProfile};
 
 /// Frames of the allocation machinery between the allocating code and the sampler. A sample's
 /// stack is cut at the outermost of them, so each allocation is charged to its caller, as Go
-/// charges `make` and `new` to the function that called them.
-const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|__rust_(alloc|alloc_zeroed|realloc|dealloc).*|__rdl_.*|__rg_.*|<?alloc::alloc::.*|<?std::alloc::.*|<std::alloc::System as .*)$";
+/// charges `make` and `new` to the function that called them. Besides Rust's allocation path,
+/// the C allocator's entry points and C++'s `operator new`, for allocations seen by a `malloc`
+/// interposer ([`hooks`](super::hooks)): those are never on a Rust allocation's sampled stack.
+const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|oxprof_preload::.*|__rust_(alloc|alloc_zeroed|realloc|dealloc).*|__rdl_.*|__rg_.*|<?alloc::alloc::.*|<?std::alloc::.*|<std::alloc::System as .*|malloc|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|operator new.*)$";
 
 /// The synthetic frame of samples whose stack could not be taken: the few allocations sampled
 /// while the unwinder was starting, at the process's first sample.

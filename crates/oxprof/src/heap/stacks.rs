@@ -53,10 +53,22 @@ fn wait_for_unwinding() -> bool {
     false
 }
 
-/// Records a sampled allocation of `size` bytes at `ptr`.
-pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
+/// Gets the sampled path ready ahead of the first sample: the unwinder running and the fork
+/// handlers registered. For allocators that cannot afford to start threads on their first
+/// sample (a `malloc` interposer may be called with the loader's lock held).
+pub(crate) fn prepare() -> bool {
+    register_fork_handlers_once();
+    ensure_unwinding()
+}
+
+pub(super) fn register_fork_handlers_once() {
     static FORK_HANDLERS: std::sync::Once = std::sync::Once::new();
     FORK_HANDLERS.call_once(register_fork_handlers);
+}
+
+/// Records a sampled allocation of `size` bytes at `ptr`.
+pub(crate) fn on_sampled_alloc(ptr: usize, size: usize) {
+    register_fork_handlers_once();
     let mut frames = [0u64; MAX_FRAMES];
     let len = if ensure_unwinding() {
         // Our own allocations (the memory map, when re-read) pass through unsampled.

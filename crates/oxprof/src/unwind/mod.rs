@@ -116,3 +116,30 @@ pub(crate) fn refresh_memory_map() {
     // The previous snapshot is still sound, only less complete; the watcher retries.
     let _ = snapshots::refresh_memory();
 }
+
+/// The unwinder's locks, held across a `fork`: a child never inherits one of them held by a
+/// thread it does not have. Dropped in the parent and in the child after the fork.
+pub(crate) struct ForkLocks {
+    _sessions: session::SessionsLock<'static>,
+    _memory: std::sync::MutexGuard<'static, ()>,
+    _modules: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Takes the unwinder's locks before a `fork`, in the order its own code takes them.
+pub(crate) fn lock_for_fork() -> ForkLocks {
+    ForkLocks {
+        _sessions: session::global().lock_for_fork(),
+        _memory: snapshots::MEMORY.lock_for_fork(),
+        _modules: snapshots::MODULES.lock_for_fork(),
+    }
+}
+
+/// Makes the unwinder whole again in a child just forked, after the [`ForkLocks`] are dropped:
+/// handlers counted in by the parent's other threads are forgotten, and the child gets a
+/// watcher (and a wake-up channel) of its own if sessions it inherited need one.
+pub(crate) fn after_fork_in_child() -> std::io::Result<()> {
+    snapshots::MEMORY.after_fork_in_child();
+    snapshots::MODULES.after_fork_in_child();
+    wake::after_fork_in_child()?;
+    session::global().after_fork_in_child()
+}

@@ -97,6 +97,23 @@ impl<T> Published<T> {
     }
 }
 
+impl<T> Published<T> {
+    /// Takes the writer lock, so that a `fork` between this and the guard's drop never leaves
+    /// the child a lock held by a thread it does not have.
+    pub(super) fn lock_for_fork(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// In a child just forked (one thread, the forking one, which was in no reader): readers
+    /// counted by the parent's other threads will never leave, so the counts start again at
+    /// zero, or the child's first update would wait for them forever.
+    pub(super) fn after_fork_in_child(&self) {
+        for readers in &self.readers {
+            readers.store(0, SeqCst);
+        }
+    }
+}
+
 /// A reader's hold on a published value.
 pub(super) struct ReadGuard<'a, T> {
     published: &'a Published<T>,

@@ -6,7 +6,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::cache_pool;
 use super::guarded_read;
@@ -31,6 +31,11 @@ struct State {
     /// Holders that need the snapshots kept fresh; the watcher runs while there are any.
     watching: usize,
     watcher: Option<Watcher>,
+}
+
+/// The registry's lock, held across a `fork`.
+pub(super) struct SessionsLock<'a> {
+    _state: MutexGuard<'a, State>,
 }
 
 static GLOBAL: Sessions = Sessions::new();
@@ -94,11 +99,36 @@ impl Sessions {
         }
     }
 
+    /// Takes the registry's lock for the span of a `fork` (see [`super::lock_for_fork`]).
+    pub(super) fn lock_for_fork(&self) -> SessionsLock<'_> {
+        SessionsLock {
+            _state: self.state.lock().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    /// In a child just forked: the watcher thread was the parent's. Sessions the child inherited
+    /// stay held (their owners were the parent's too, and are never dropped in the child), so
+    /// if any of them watched, a watcher of the child's own takes over.
+    pub(super) fn after_fork_in_child(&self) -> io::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // Joining or detaching a thread the child does not have is undefined: forget it.
+        std::mem::forget(state.watcher.take());
+        if state.watching > 0 {
+            state.watcher = Some(Watcher::start()?);
+        }
+        Ok(())
+    }
+
     #[cfg(test)]
     pub(super) fn watcher_running(&self) -> bool {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.watcher.as_ref().is_some_and(Watcher::is_running)
     }
+}
+
+/// The global registry, for the fork handling in `unwind`.
+pub(super) fn global() -> &'static Sessions {
+    &GLOBAL
 }
 
 /// Keeps the unwinder's module and memory snapshots current while held.

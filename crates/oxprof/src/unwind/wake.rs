@@ -38,6 +38,18 @@ pub(super) fn open() -> io::Result<()> {
     Ok(())
 }
 
+/// In a child just forked: the eventfd is shared with the parent, whose watcher would take the
+/// child's wake-ups; the child gets one of its own, and no request pending.
+pub(super) fn after_fork_in_child() -> io::Result<()> {
+    PENDING.store(0, Ordering::Release);
+    let old = EVENT_FD.swap(-1, Ordering::AcqRel);
+    if old >= 0 {
+        // SAFETY: `old` is the eventfd `open` created; no thread of the child uses it any more.
+        unsafe { libc::close(old) };
+    }
+    open()
+}
+
 /// Asks the watcher for `request`. Async-signal-safe, and preserves `errno`.
 pub(super) fn request(request: Request) {
     if PENDING.fetch_or(request as u32, Ordering::AcqRel) == 0 {
