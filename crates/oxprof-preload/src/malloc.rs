@@ -1,0 +1,194 @@
+//! The C allocator's entry points, as this library exports them: each calls the next
+//! definition ([`next`](crate::next)) and tells the heap profiler
+//! ([`oxprof::heap::hooks`]) what was allocated or freed, when a heap profile is being
+//! taken. Before the next definition is known, blocks come from the bootstrap arena.
+//!
+//! A free does not say how big the block was (asking `malloc_usable_size` on every free costs
+//! more than the rest), so exact counts in this mode have the frees but not the bytes freed;
+//! the profile's in-use figures come from the sampled blocks, whose sizes are known.
+
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::Ordering;
+
+use oxprof::heap::hooks;
+
+use crate::{bootstrap, next, HEAP};
+
+#[inline]
+fn recording() -> bool {
+    HEAP.load(Ordering::Relaxed)
+}
+
+#[inline]
+fn allocated(ptr: *mut c_void, size: usize) -> *mut c_void {
+    if recording() {
+        hooks::allocated(ptr.cast(), size);
+    }
+    ptr
+}
+
+/// `malloc(3)`.
+///
+/// # Safety
+/// As `malloc(3)`.
+#[no_mangle]
+pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+    match next::malloc() {
+        // SAFETY: forwarded to the next malloc with the caller's argument.
+        Some(next) => allocated(unsafe { next(size) }, size),
+        None => bootstrap::allocate(size, 16),
+    }
+}
+
+/// `calloc(3)`.
+///
+/// # Safety
+/// As `calloc(3)`.
+#[no_mangle]
+pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
+    match next::calloc() {
+        // SAFETY: forwarded to the next calloc with the caller's arguments (it checks the
+        // product for overflow).
+        Some(next) => allocated(unsafe { next(count, size) }, count.saturating_mul(size)),
+        // The arena is zeroed and never reused.
+        None => match count.checked_mul(size) {
+            Some(bytes) => bootstrap::allocate(bytes, 16),
+            None => std::ptr::null_mut(),
+        },
+    }
+}
+
+/// `free(3)`.
+///
+/// # Safety
+/// As `free(3)`.
+#[no_mangle]
+pub unsafe extern "C" fn free(ptr: *mut c_void) {
+    if ptr.is_null() || bootstrap::contains(ptr) {
+        return;
+    }
+    if recording() {
+        hooks::freeing(ptr.cast(), 0);
+    }
+    if let Some(next) = next::free() {
+        // SAFETY: `ptr` came from the next allocator (arena blocks were filtered out above).
+        unsafe { next(ptr) };
+    }
+}
+
+/// `realloc(3)`, with glibc's meaning of a zero size: the block is freed and null returned.
+///
+/// # Safety
+/// As `realloc(3)`.
+#[no_mangle]
+pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+    if ptr.is_null() {
+        // SAFETY: realloc of null is malloc.
+        return unsafe { malloc(size) };
+    }
+    if bootstrap::contains(ptr) {
+        // SAFETY: a fresh block of `size` bytes; the arena block is at least as long as what
+        // is copied (it runs to the end of what the arena handed out), and they do not overlap.
+        unsafe {
+            let new = malloc(size);
+            if !new.is_null() {
+                let len = size.min(bootstrap::bytes_from(ptr));
+                std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), new.cast::<u8>(), len);
+            }
+            return new;
+        }
+    }
+    let Some(next) = next::realloc() else {
+        return std::ptr::null_mut();
+    };
+    if !recording() {
+        // SAFETY: forwarded with the caller's arguments.
+        return unsafe { next(ptr, size) };
+    }
+    if size == 0 {
+        hooks::freeing(ptr.cast(), 0);
+        // SAFETY: as above; the block is freed.
+        return unsafe { next(ptr, 0) };
+    }
+    hooks::reallocating(ptr.cast(), 0, size, || {
+        // SAFETY: as above.
+        unsafe { next(ptr, size) }.cast()
+    })
+    .cast()
+}
+
+/// `reallocarray(3)`: `realloc` of `count × size` bytes, failing with `ENOMEM` on overflow.
+///
+/// # Safety
+/// As `reallocarray(3)`.
+#[no_mangle]
+pub unsafe extern "C" fn reallocarray(ptr: *mut c_void, count: usize, size: usize) -> *mut c_void {
+    match count.checked_mul(size) {
+        // SAFETY: as realloc.
+        Some(bytes) => unsafe { realloc(ptr, bytes) },
+        None => {
+            // SAFETY: errno is this thread's.
+            unsafe { *libc::__errno_location() = libc::ENOMEM };
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// `posix_memalign(3)`.
+///
+/// # Safety
+/// As `posix_memalign(3)`.
+#[no_mangle]
+pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int {
+    let Some(next) = next::posix_memalign() else {
+        let block = bootstrap::allocate(size, align);
+        if block.is_null() {
+            return libc::ENOMEM;
+        }
+        // SAFETY: the caller passes a valid place for the result.
+        unsafe { *out = block };
+        return 0;
+    };
+    // SAFETY: forwarded with the caller's arguments.
+    let result = unsafe { next(out, align, size) };
+    if result == 0 {
+        // SAFETY: on success the next posix_memalign stored the block at `out`.
+        allocated(unsafe { *out }, size);
+    }
+    result
+}
+
+/// The aligned allocators that return their block: `aligned_alloc`, `memalign`, `valloc` and
+/// `pvalloc` (the last two page-aligned).
+macro_rules! aligned {
+    ($(#[$doc:meta] $name:ident($($arg:ident),*) align $align:expr, size $size:expr;)*) => {$(
+        #[$doc]
+        ///
+        /// # Safety
+        /// As its C counterpart.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($($arg: usize),*) -> *mut c_void {
+            match next::$name() {
+                // SAFETY: forwarded with the caller's arguments.
+                Some(next) => allocated(unsafe { next($($arg),*) }, $size),
+                None => bootstrap::allocate($size, $align),
+            }
+        }
+    )*};
+}
+
+aligned! {
+    /// `aligned_alloc(3)`.
+    aligned_alloc(align, size) align align, size size;
+    /// `memalign(3)`.
+    memalign(align, size) align align, size size;
+    /// `valloc(3)`.
+    valloc(size) align page_size(), size size;
+    /// `pvalloc(3)`: the size rounded up to whole pages.
+    pvalloc(size) align page_size(), size size.next_multiple_of(page_size());
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no memory preconditions.
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+}
