@@ -2,12 +2,16 @@
 //!
 //! This file only dispatches: [`flags`] reads the command line, [`driver`] fetches the profiles
 //! and prints a report, [`shell`] runs the interactive mode, `oxprof benchstat` goes to
-//! [`benchstat`] and `oxprof demo` to [`demo`]. Every failure ends here as one `oxprof: ` line
-//! on standard error and exit status 2; a closed output pipe is a normal end.
-#![forbid(unsafe_code)]
+//! [`benchstat`], `oxprof demo` to [`demo`], `oxprof record` to [`record`] and `oxprof cargo`
+//! (what `cargo oxprof` runs) to [`cargo`]. Every failure ends here as one `oxprof: ` line on
+//! standard error and exit status 2; a closed output pipe is a normal end.
+// Denied rather than forbidden: `record` passes signals on to the program it runs, with libc.
+#![deny(unsafe_code)]
 
 mod benchstat;
 mod browser;
+#[cfg(target_os = "linux")]
+mod cargo;
 mod demo;
 mod driver;
 mod fetch;
@@ -16,6 +20,8 @@ mod flame;
 mod graphs;
 mod objects;
 mod progress;
+#[cfg(target_os = "linux")]
+mod record;
 mod serve;
 mod shell;
 mod web;
@@ -29,7 +35,7 @@ use anyhow::{anyhow, Result};
 
 fn main() -> ExitCode {
     match run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let text = format!("{e:#}");
@@ -40,7 +46,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<()> {
+fn run() -> Result<ExitCode> {
     let args = std::env::args_os()
         .skip(1)
         .map(|a| {
@@ -50,19 +56,29 @@ fn run() -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     if args.first().is_some_and(|a| a == "benchstat") {
         let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
-        return benchstat::run(args[1..].to_vec(), &mut out, &mut err);
+        benchstat::run(args[1..].to_vec(), &mut out, &mut err)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    #[cfg(target_os = "linux")]
+    match args.first().map(String::as_str) {
+        Some("record") => return record::run(&args[1..]),
+        Some("cargo") => return cargo::run(&args[1..]),
+        _ => {}
     }
     if args.first().is_some_and(|a| a == "demo") {
-        return demo::run(args[1..].to_vec());
+        demo::run(args[1..].to_vec())?;
+        return Ok(ExitCode::SUCCESS);
     }
     if args.first().is_some_and(|a| a == "serve") {
-        return serve::run(args[1..].to_vec());
+        serve::run(args[1..].to_vec())?;
+        return Ok(ExitCode::SUCCESS);
     }
     let invocation = match flags::parse(args).map_err(|e| anyhow!(e))? {
         flags::Parsed::Help => {
             let mut out = io::stdout().lock();
             out.write_all(flags::help::command_line().as_bytes())?;
-            return Ok(out.flush()?);
+            out.flush()?;
+            return Ok(ExitCode::SUCCESS);
         }
         flags::Parsed::Run(invocation) => invocation,
     };
@@ -74,12 +90,14 @@ fn run() -> Result<()> {
         .transpose()?;
     let profile = driver::load(&invocation.sources)?;
     if let Some(listening) = listening {
-        return web::serve(profile, &invocation.config, listening);
+        web::serve(profile, &invocation.config, listening)?;
+        return Ok(ExitCode::SUCCESS);
     }
     match &invocation.command {
-        Some(command) => driver::generate(profile, command, &invocation.config, false),
-        None => shell::run(profile, invocation.config),
+        Some(command) => driver::generate(profile, command, &invocation.config, false)?,
+        None => shell::run(profile, invocation.config)?,
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Whether the error comes from writing to a pipe whose reader has gone (`oxprof ... | head`).
