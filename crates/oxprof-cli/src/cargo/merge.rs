@@ -12,12 +12,22 @@ use oxprof_profile::Profile;
 use super::Run;
 use crate::record::launch::{Kind, Written};
 
-/// Writes the merged profiles; returns each file written with the number of processes in it.
+/// A merged profile written.
+pub(super) struct Merged {
+    pub(super) kind: Kind,
+    pub(super) path: PathBuf,
+    /// The binary it covers (`-per-binary`), or `None` for all of them.
+    pub(super) binary: Option<String>,
+    /// How many processes' profiles it merges.
+    pub(super) processes: usize,
+}
+
+/// Writes the merged profiles and says what each covers.
 pub(super) fn write(
     settings: &Settings,
     runs: &[Run<'_>],
     per_binary: bool,
-) -> Result<Vec<(Kind, PathBuf, usize)>> {
+) -> Result<Vec<Merged>> {
     let mut written = Vec::new();
     for kind in Kind::ALL {
         let Some(path) = kind.path(settings) else {
@@ -33,7 +43,12 @@ pub(super) fn write(
         }
         let path = std::path::absolute(path)?;
         merge_into(&files, &path)?;
-        written.push((kind, path.clone(), files.len()));
+        written.push(Merged {
+            kind,
+            path: path.clone(),
+            binary: None,
+            processes: files.len(),
+        });
         if per_binary {
             for (suffix, (_, own)) in binary_names(runs).into_iter().zip(runs) {
                 let own: Vec<&Written> = own.iter().filter(|w| w.kind == kind).collect();
@@ -44,7 +59,12 @@ pub(super) fn write(
                 name.push(format!(".{suffix}"));
                 let per = PathBuf::from(name);
                 merge_into(&own, &per)?;
-                written.push((kind, per, own.len()));
+                written.push(Merged {
+                    kind,
+                    path: per,
+                    binary: Some(suffix),
+                    processes: own.len(),
+                });
             }
         }
     }

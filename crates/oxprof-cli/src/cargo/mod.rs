@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use oxprof::session::Settings;
 
 use crate::record::flags::{self, split_flag};
-use crate::record::launch::{Kind, Recorder, Written};
+use crate::record::launch::{Recorder, Written};
 use crate::record::{exit_code, library, shown};
 use build::Artifact;
 
@@ -272,7 +272,7 @@ impl Drop for Scratch {
 }
 
 /// Says which files were written and how to look at them.
-fn report(settings: &Settings, merged: &[(Kind, PathBuf, usize)], binaries: usize) -> Result<()> {
+fn report(settings: &Settings, merged: &[merge::Merged], binaries: usize) -> Result<()> {
     let mut err = std::io::stderr().lock();
     if merged.is_empty() {
         writeln!(
@@ -281,20 +281,27 @@ fn report(settings: &Settings, merged: &[(Kind, PathBuf, usize)], binaries: usiz
         )?;
         return Ok(());
     }
-    for (kind, path, processes) in merged {
+    let plural = |n: usize, one: &str, many: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    for file in merged {
+        let covering = match &file.binary {
+            None => plural(binaries, "binary", "binaries"),
+            Some(binary) => binary.clone(),
+        };
         writeln!(
             err,
-            "oxprof: {} of {binaries} binar{} ({processes} process{}): {}",
-            kind.describe(settings.wall),
-            if binaries == 1 { "y" } else { "ies" },
-            if *processes == 1 { "" } else { "es" },
-            shown(path).display()
+            "oxprof: {} of {covering} ({}): {}",
+            file.kind.describe(settings.wall),
+            plural(file.processes, "process", "processes"),
+            shown(&file.path).display()
         )?;
     }
     writeln!(
         err,
         "oxprof: view with: oxprof -top {}",
-        shown(&merged[0].1).display()
+        shown(&merged[0].path).display()
     )?;
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! the shell and HTTP fetching; `golden` checks reports byte for byte against `go tool pprof`;
 //! `runtime` reads profiles the `oxprof` runtime crate takes of this test binary. All run the
 //! binary through the helpers here. `benchstat` checks `oxprof benchstat`, `demo` `oxprof demo`,
-//! `serve` `oxprof serve`.
+//! `serve` `oxprof serve`; `record` checks `oxprof record` and `cargo oxprof` on programs that
+//! know nothing of oxprof.
 
 mod benchstat;
 mod cli;
@@ -11,6 +12,7 @@ mod flame;
 mod golden;
 mod graphs;
 mod listing;
+mod record;
 mod runtime;
 mod serve;
 mod web;
