@@ -2,14 +2,15 @@
 //! slot of its own with plain stores (no atomic read-modify-write, no shared cache line), so
 //! counting costs about as much as the additions; readers sum the slots.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Once;
+
+use super::thread::{self, ThreadState};
 
 /// Threads counted in slots of their own at once; threads beyond that share one atomic slot.
 const SLOTS: usize = 1024;
 const NO_SLOT: u32 = u32::MAX;
-const UNASSIGNED: u32 = u32::MAX - 1;
+pub(super) const UNASSIGNED: u32 = u32::MAX - 1;
 
 /// Allocation counts and bytes, as [`stats`](super::stats) reports them.
 ///
@@ -115,10 +116,6 @@ static SLOT_TABLE: [PaddedSlot; SLOTS] = [const { PaddedSlot(Slot::new()) }; SLO
 /// Counts of threads that have ended, and of threads that found no free slot (atomically).
 static SHARED: Slot = Slot::new();
 
-thread_local! {
-    static MY_SLOT: Cell<u32> = const { Cell::new(UNASSIGNED) };
-}
-
 #[inline(always)]
 fn add(counter: &AtomicU64, n: u64, shared: bool) {
     if shared {
@@ -131,19 +128,18 @@ fn add(counter: &AtomicU64, n: u64, shared: bool) {
     }
 }
 
-/// The calling thread's slot, assigned on first use.
+/// The slot of the thread `state` belongs to, assigned on first use.
 #[inline(always)]
-fn my_slot() -> (&'static Slot, bool) {
-    let index = MY_SLOT.try_with(Cell::get).unwrap_or(NO_SLOT);
-    match index {
+fn slot_of(state: &ThreadState) -> (&'static Slot, bool) {
+    match state.slot.get() {
         NO_SLOT => (&SHARED, true),
-        UNASSIGNED => assign_slot(),
+        UNASSIGNED => assign_slot(state),
         i => (&SLOT_TABLE[i as usize].0, false),
     }
 }
 
 #[cold]
-fn assign_slot() -> (&'static Slot, bool) {
+fn assign_slot(state: &ThreadState) -> (&'static Slot, bool) {
     for (i, padded) in SLOT_TABLE.iter().enumerate() {
         if padded
             .0
@@ -152,12 +148,12 @@ fn assign_slot() -> (&'static Slot, bool) {
             .is_ok()
         {
             padded.0.reset();
-            let _ = MY_SLOT.try_with(|s| s.set(i as u32));
+            state.slot.set(i as u32);
             release_at_exit(i);
             return (&padded.0, false);
         }
     }
-    let _ = MY_SLOT.try_with(|s| s.set(NO_SLOT));
+    state.slot.set(NO_SLOT);
     (&SHARED, true)
 }
 
@@ -194,22 +190,22 @@ extern "C" fn release_slot(value: *mut libc::c_void) {
     padded.0.reset();
     // Anything this thread allocates or frees from now on (other keys' destructors) is counted
     // in the shared slot.
-    let _ = MY_SLOT.try_with(|s| s.set(NO_SLOT));
+    let _ = thread::with(|state| state.slot.set(NO_SLOT));
     padded.0.taken.store(false, Ordering::Release);
 }
 
-/// Counts one allocation of `size` bytes on this thread.
+/// Counts one allocation of `size` bytes on the thread `state` belongs to.
 #[inline]
-pub(crate) fn on_alloc(size: usize) {
-    let (slot, shared) = my_slot();
+pub(super) fn on_alloc(state: &ThreadState, size: usize) {
+    let (slot, shared) = slot_of(state);
     add(&slot.allocs, 1, shared);
     add(&slot.allocated_bytes, size as u64, shared);
 }
 
-/// Counts one free of `size` bytes on this thread.
+/// Counts one free of `size` bytes on the thread `state` belongs to.
 #[inline]
-pub(crate) fn on_free(size: usize) {
-    let (slot, shared) = my_slot();
+pub(super) fn on_free(state: &ThreadState, size: usize) {
+    let (slot, shared) = slot_of(state);
     add(&slot.frees, 1, shared);
     add(&slot.freed_bytes, size as u64, shared);
 }
@@ -231,8 +227,8 @@ pub(crate) fn process() -> Counts {
 
 /// Everything the calling thread has counted (zero if it shares the overflow slot).
 pub(crate) fn this_thread() -> Counts {
-    match my_slot() {
-        (slot, false) => slot.read(),
-        (_, true) => Counts::default(),
+    match thread::with(slot_of) {
+        Some((slot, false)) => slot.read(),
+        _ => Counts::default(),
     }
 }

@@ -18,15 +18,8 @@
 //! allocator could be holding, so they can run inside `malloc` itself. Threads doing the
 //! profiler's own work (and code run through [`untracked`]) are neither counted nor sampled.
 
-use std::cell::Cell;
-
+use super::thread::{self, ThreadState};
 use super::{counters, sampling, stacks};
-
-thread_local! {
-    /// Set while this thread is inside the profiler's own bookkeeping: allocations made there
-    /// are neither counted nor sampled, so the sampled path cannot recurse.
-    static BUSY: Cell<bool> = const { Cell::new(false) };
-}
 
 /// Counts an allocation of `size` bytes that returned `ptr` (nothing when `ptr` is null), and
 /// samples it with its stack when its thread's byte budget runs out. Call it right after the
@@ -39,13 +32,19 @@ thread_local! {
 /// ```
 #[inline]
 pub fn allocated(ptr: *mut u8, size: usize) {
-    if ptr.is_null() || busy() {
+    if ptr.is_null() {
         return;
     }
-    counters::on_alloc(size);
-    if sampling::should_sample(size) {
-        sample(ptr as usize, size);
-    }
+    // One thread-local read for the whole decision.
+    let _ = thread::with(|state| {
+        if state.busy.get() {
+            return;
+        }
+        counters::on_alloc(state, size);
+        if sampling::should_sample(state, size) {
+            sample(state, ptr as usize, size);
+        }
+    });
 }
 
 /// Counts the free of the block at `ptr` and, if it was sampled, takes it out of the in-use
@@ -58,9 +57,11 @@ pub fn allocated(ptr: *mut u8, size: usize) {
 /// ```
 #[inline]
 pub fn freeing(ptr: *mut u8, size: usize) {
-    if !busy() {
-        counters::on_free(size);
-    }
+    let _ = thread::with(|state| {
+        if !state.busy.get() {
+            counters::on_free(state, size);
+        }
+    });
     stacks::on_free(ptr as usize);
 }
 
@@ -91,8 +92,12 @@ pub fn reallocating(
         }
         return new;
     }
-    if !ptr.is_null() && !busy() {
-        counters::on_free(old_size);
+    if !ptr.is_null() {
+        let _ = thread::with(|state| {
+            if !state.busy.get() {
+                counters::on_free(state, old_size);
+            }
+        });
     }
     if let Some(record) = record {
         stacks::freed(record);
@@ -110,9 +115,9 @@ pub fn reallocating(
 /// assert_eq!(v.len(), 100);
 /// ```
 pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
-    let was = BUSY.try_with(|busy| busy.replace(true)).unwrap_or(true);
+    let was = thread::with(|state| state.busy.replace(true)).unwrap_or(true);
     let result = f();
-    let _ = BUSY.try_with(|busy| busy.set(was));
+    let _ = thread::with(|state| state.busy.set(was));
     result
 }
 
@@ -120,22 +125,15 @@ pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
 /// neither counted nor sampled. Without this, the unwinder's watcher, re-reading the memory map
 /// under its update lock, could sample its own allocation and re-enter that lock.
 pub(crate) fn exclude_current_thread() {
-    let _ = BUSY.try_with(|busy| busy.set(true));
+    let _ = thread::with(|state| state.busy.set(true));
 }
 
-/// Whether this thread is inside the profiler's own bookkeeping. Its allocations there are
-/// neither counted nor sampled: [`measure`](super::measure) reports the program's allocations,
-/// not the profiler's.
-#[inline]
-fn busy() -> bool {
-    BUSY.try_with(Cell::get).unwrap_or(true)
-}
-
+/// Records a sampled allocation as the profiler's own work: its allocations (reading the memory
+/// map for a new thread's stack) are neither counted nor sampled, so this never nests.
 #[cold]
 #[inline(never)]
-fn sample(ptr: usize, size: usize) {
-    // Entered only when not busy (checked by the caller), so this never nests.
-    let _ = BUSY.try_with(|busy| busy.set(true));
+fn sample(state: &ThreadState, ptr: usize, size: usize) {
+    state.busy.set(true);
     stacks::on_sampled_alloc(ptr, size);
-    let _ = BUSY.try_with(|busy| busy.set(false));
+    state.busy.set(false);
 }

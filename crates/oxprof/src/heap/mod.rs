@@ -30,6 +30,7 @@ mod report;
 mod sampling;
 mod stacks;
 mod text;
+mod thread;
 
 pub use allocator::Profiled;
 pub use counters::Counts;

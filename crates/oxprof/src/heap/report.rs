@@ -11,15 +11,14 @@ use crate::profile_build::{BuildOptions, Frame, StackProfile};
 
 /// Frames of the allocation machinery between the allocating code and the sampler. A sample's
 /// stack is cut at the outermost of them, so each allocation is charged to its caller, as Go
-/// charges `make` and `new` to the function that called them and cuts `growslice`: the `alloc`
-/// crate's collections and strings (`Vec::with_capacity`, `Vec::push`, `String::push_str`,
-/// `format!`, `collect` into a `Vec`), the constructors of `Box`, `Arc` and `Rc`, and its
-/// traits (`to_string`, `to_owned`), but not `<Box<F> as FnOnce>::call_once` and the like,
-/// through which threads and callbacks run the program's own code. (Names are matched as pprof
-/// simplifies them: cut at the first `(`.) Besides Rust's allocation path, the C allocator's
-/// entry points and C++'s `operator new`, for allocations seen by a `malloc` interposer
-/// ([`hooks`](super::hooks)): those are never on a Rust allocation's sampled stack.
-const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|oxprof_preload::.*|__rust_(alloc|alloc_zeroed|realloc|dealloc).*|__rdl_.*|__rg_.*|<?alloc::(alloc|raw_vec|vec|string|fmt|slice|str|borrow|collections)::.*|<?alloc::(boxed::Box|sync::Arc|rc::Rc)<.*>>?::new[a-z_]*|<[^ ]* as alloc::.*|<?std::alloc::.*|<std::alloc::System as .*|malloc|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|operator new.*)$";
+/// charges `make` and `new` to the function that called them and cuts `growslice`: with the
+/// `alloc` crate's allocation path, `RawVec` (a `Vec`'s or `String`'s growth) and the methods of
+/// `Vec` and `Box` that only allocate (`with_capacity`, `push`, `reserve`, `Box::new`), but
+/// nothing that runs the program's own code beneath it (`collect`, `extend`, `<Box<F> as
+/// FnOnce>::call_once`): an allocation there is the program's. Besides Rust's allocation path,
+/// the C allocator's entry points and C++'s `operator new`, for allocations seen by a `malloc`
+/// interposer ([`hooks`](super::hooks)): those are never on a Rust allocation's sampled stack.
+const ALLOCATOR_FRAMES: &str = r"^(<?oxprof::(heap|unwind)::.*|oxprof_preload::.*|__rust_(alloc|alloc_zeroed|realloc|dealloc).*|__rdl_.*|__rg_.*|<?alloc::alloc::.*|<?alloc::raw_vec::.*|<?alloc::vec::Vec<[^ ]*>>?::(with_capacity|with_capacity_in|push|reserve|reserve_exact|insert)|<?alloc::boxed::Box<[^ ]*>>?::new|<?std::alloc::.*|<std::alloc::System as .*|malloc|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|operator new.*)$";
 
 /// The synthetic frame of samples whose stack could not be taken: the few allocations sampled
 /// while the unwinder was starting, at the process's first sample.
@@ -154,16 +153,12 @@ mod tests {
             "<alloc::raw_vec::RawVecInner>::try_allocate_in",
             "alloc::raw_vec::RawVec<T,A>::grow_one",
             "alloc::vec::Vec<T,A>::with_capacity_in",
-            "<alloc::vec::Vec<(u8, u32)>>::push",
-            "alloc::fmt::format",
-            "<alloc::vec::Vec<T> as alloc::vec::spec_from_iter::SpecFromIter<T,I>>::from_iter",
+            "<alloc::vec::Vec<u64>>::push",
             "alloc::boxed::Box<T>::new",
-            "<alloc::sync::Arc<app::State>>::new_cyclic",
-            "<str as alloc::string::ToString>::to_string",
             "__rust_alloc",
             "<std::alloc::System as core::alloc::global::GlobalAlloc>::alloc",
             "malloc",
-            "operator new(unsigned long)",
+            "operator new",
             "oxprof_preload::malloc::allocated",
         ] {
             assert!(re.is_match(cut), "{cut} is cut");
@@ -172,7 +167,8 @@ mod tests {
             "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once",
             // As prune sees the call-through of every thread Rust starts: up to the first `(`.
             "<alloc::boxed::Box<dyn core::ops::function::FnOnce<",
-            "<alloc::sync::Arc<T> as core::ops::drop::Drop>::drop",
+            "<alloc::vec::Vec<T> as alloc::vec::spec_from_iter::SpecFromIter<T,I>>::from_iter",
+            "alloc::vec::Vec<T,A>::extend_desugared",
             "app::build_index",
             "xmalloc",
             "std::thread::spawn",

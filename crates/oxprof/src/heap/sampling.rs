@@ -4,8 +4,9 @@
 //! and the exponential draw makes every byte equally likely, so `1/(1−e^(−size/rate))` undoes
 //! it exactly.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::thread::ThreadState;
 
 /// Go's default: one sample per 512 KiB allocated, on average.
 pub(crate) const DEFAULT_RATE: usize = 512 * 1024;
@@ -14,15 +15,6 @@ pub(crate) const DEFAULT_RATE: usize = 512 * 1024;
 const OFF_RECHECK: i64 = 1 << 20;
 
 static RATE: AtomicUsize = AtomicUsize::new(DEFAULT_RATE);
-
-thread_local! {
-    /// Bytes left before this thread's next sample. Starts at 0 so a thread's first
-    /// allocation draws its first budget.
-    static COUNTDOWN: Cell<i64> = const { Cell::new(0) };
-    static RANDOM: Cell<u64> = const { Cell::new(0) };
-    /// Whether this thread has drawn its first budget yet.
-    static DRAWN: Cell<bool> = const { Cell::new(false) };
-}
 
 /// Sets the mean bytes between samples: 1 samples every allocation, 0 turns sampling off.
 pub(crate) fn set_rate(bytes: usize) {
@@ -34,18 +26,13 @@ pub(crate) fn rate() -> usize {
     RATE.load(Ordering::Relaxed)
 }
 
-/// Takes `size` bytes off this thread's budget; true when this allocation is to be sampled.
-/// The common case is one thread-local subtraction and compare.
+/// Takes `size` bytes off the budget of the thread `state` belongs to; true when this
+/// allocation is to be sampled. The common case is one subtraction and compare.
 #[inline]
-pub(crate) fn should_sample(size: usize) -> bool {
-    COUNTDOWN
-        .try_with(|c| {
-            let left = c.get() - size as i64;
-            c.set(left);
-            left < 0
-        })
-        .unwrap_or(false)
-        && redraw(size)
+pub(super) fn should_sample(state: &ThreadState, size: usize) -> bool {
+    let left = state.countdown.get() - size as i64;
+    state.countdown.set(left);
+    left < 0 && redraw(state, size)
 }
 
 /// Runs when the budget ran out: draws the next one and says whether the allocation of `size`
@@ -53,55 +40,50 @@ pub(crate) fn should_sample(size: usize) -> bool {
 /// (sampling it unconditionally would bias every thread's first block), and nothing is sampled
 /// while sampling is off.
 #[cold]
-fn redraw(size: usize) -> bool {
+fn redraw(state: &ThreadState, size: usize) -> bool {
     let rate = rate();
-    let first = !DRAWN.try_with(|d| d.replace(true)).unwrap_or(true);
+    let first = !state.drawn.replace(true);
     let draw = || match rate {
         1 => 0,
-        _ => exponential(rate as f64),
+        _ => exponential(state, rate as f64),
     };
     if rate == 0 {
-        let _ = COUNTDOWN.try_with(|c| c.set(OFF_RECHECK));
+        state.countdown.set(OFF_RECHECK);
         return false;
     }
     if first {
         let left = draw() - size as i64;
-        let _ = COUNTDOWN.try_with(|c| c.set(left));
+        state.countdown.set(left);
         if left >= 0 {
             return false;
         }
     }
-    let next = draw();
-    let _ = COUNTDOWN.try_with(|c| c.set(next));
+    state.countdown.set(draw());
     true
 }
 
 /// An exponentially distributed byte count with the given mean.
-fn exponential(mean: f64) -> i64 {
-    let u = next_random();
+fn exponential(state: &ThreadState, mean: f64) -> i64 {
+    let u = next_random(state);
     // Uniform in (0, 1]: 53 random bits, never zero, so the logarithm is finite.
     let uniform = ((u >> 11) + 1) as f64 / (1u64 << 53) as f64;
     (-uniform.ln() * mean).min(i64::MAX as f64 / 2.0) as i64
 }
 
-fn next_random() -> u64 {
-    RANDOM
-        .try_with(|r| {
-            let mut x = r.get();
-            if x == 0 {
-                // Seeded per thread from this thread's TLS address and the clock. A xorshift
-                // state that simple gives skewed first outputs, so the generator runs a few
-                // rounds before its first budget.
-                x = (r as *const Cell<u64> as u64) ^ crate::clock::monotonic_nanos() | 1;
-                for _ in 0..8 {
-                    x = crate::random::step(x);
-                }
-            }
+fn next_random(state: &ThreadState) -> u64 {
+    let mut x = state.random.get();
+    if x == 0 {
+        // Seeded per thread from this thread's TLS address and the clock. A xorshift state
+        // that simple gives skewed first outputs, so the generator runs a few rounds before
+        // its first budget.
+        x = (state as *const ThreadState as u64) ^ crate::clock::monotonic_nanos() | 1;
+        for _ in 0..8 {
             x = crate::random::step(x);
-            r.set(x);
-            x
-        })
-        .unwrap_or(0x9e37_79b9_7f4a_7c15)
+        }
+    }
+    x = crate::random::step(x);
+    state.random.set(x);
+    x
 }
 
 /// Go's unsampling of a bucket: `count` samples of `size` bytes in all stand for
@@ -125,7 +107,13 @@ mod tests {
     #[test]
     fn budgets_average_the_rate() {
         let n = 200_000;
-        let mean = (0..n).map(|_| exponential(4096.0) as f64).sum::<f64>() / n as f64;
+        let mean = super::super::thread::with(|state| {
+            (0..n)
+                .map(|_| exponential(state, 4096.0) as f64)
+                .sum::<f64>()
+                / n as f64
+        })
+        .unwrap();
         assert!((mean / 4096.0 - 1.0).abs() < 0.02, "mean {mean}");
     }
 
