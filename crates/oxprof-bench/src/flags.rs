@@ -30,6 +30,8 @@ pub(crate) struct Config {
     pub(crate) blockprofilerate: i64,
     pub(crate) mutexprofile: Option<PathBuf>,
     pub(crate) mutexprofilefraction: i64,
+    /// `-trace`: an execution trace of the whole run.
+    pub(crate) trace: Option<PathBuf>,
     pub(crate) outputdir: Option<PathBuf>,
     /// Cargo's `--bench` marker: run as a benchmark, not as `cargo test`'s smoke test.
     pub(crate) cargo_bench: bool,
@@ -53,6 +55,7 @@ impl Config {
             blockprofilerate: 1,
             mutexprofile: None,
             mutexprofilefraction: 1,
+            trace: None,
             outputdir: None,
             cargo_bench: false,
         }
@@ -91,6 +94,7 @@ usage: cargo bench --bench NAME -- [flags] [regexp]
   -blockprofilerate n        block profile rate in nanoseconds (default 1)
   -mutexprofile file         write a mutex profile to file
   -mutexprofilefraction n    sample 1 in n mutex contention events (default 1)
+  -trace file                write an execution trace of the whole run to file
   -outputdir dir             write profiles to dir
 Every flag may also be spelled -test.NAME, with one or two dashes, and as -NAME=VALUE.";
 
@@ -188,6 +192,7 @@ fn is_value_flag(name: &str) -> bool {
             | "blockprofilerate"
             | "mutexprofile"
             | "mutexprofilefraction"
+            | "trace"
             | "outputdir"
     )
 }
@@ -218,6 +223,7 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), String> {
         "memprofile" => config.memprofile = path(),
         "blockprofile" => config.blockprofile = path(),
         "mutexprofile" => config.mutexprofile = path(),
+        "trace" => config.trace = path(),
         "outputdir" => config.outputdir = path(),
         "memprofilerate" | "blockprofilerate" | "mutexprofilefraction" => {
             let n: i64 = value

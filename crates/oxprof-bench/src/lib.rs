@@ -47,7 +47,8 @@
 //! As `go test` spells them, after `cargo bench --bench NAME --`: `-bench=REGEX`,
 //! `-benchtime=1s|100x`, `-count=N`, `-benchmem`, `-cpu=1,2,4`, `-timeout=10m`, `-json`,
 //! `-cpuprofile=F`, `-memprofile=F`, `-memprofilerate=N`, `-blockprofile=F`,
-//! `-blockprofilerate=N`, `-mutexprofile=F`, `-mutexprofilefraction=N`, `-outputdir=DIR`.
+//! `-blockprofilerate=N`, `-mutexprofile=F`, `-mutexprofilefraction=N`, `-trace=F` (an
+//! execution trace of the whole run, `oxprof::trace`), `-outputdir=DIR`.
 //! Each may also be written `-test.NAME`; a lone argument is the `-bench` regexp. Run without
 //! cargo's `--bench` (as `cargo test --benches` does), each benchmark runs once, as a check.
 //!

@@ -13,6 +13,7 @@ pub(crate) struct Profiles {
     mem: Option<PathBuf>,
     block: Option<PathBuf>,
     mutex: Option<PathBuf>,
+    trace: Option<PathBuf>,
 }
 
 /// Sets the sampling rates and starts the CPU profile. Errors are one line.
@@ -23,6 +24,7 @@ pub(crate) fn start(config: &Config) -> Result<Profiles, String> {
         mem: path(&config.memprofile),
         block: path(&config.blockprofile),
         mutex: path(&config.mutexprofile),
+        trace: path(&config.trace),
     };
     if config.memprofilerate > 0 {
         oxprof::heap::set_sample_rate(config.memprofilerate as usize);
@@ -41,12 +43,20 @@ pub(crate) fn start(config: &Config) -> Result<Profiles, String> {
         oxprof::cpu::start(BufWriter::new(file))
             .map_err(|e| format!("can't start cpu profile: {e}"))?;
     }
+    if let Some(path) = &profiles.trace {
+        let file = create(path)?;
+        oxprof::trace::start(BufWriter::new(file))
+            .map_err(|e| format!("can't start tracing: {e}"))?;
+    }
     Ok(profiles)
 }
 
 impl Profiles {
-    /// Stops the CPU profile and writes every profile. Errors are one line.
+    /// Stops the trace and the CPU profile and writes every profile. Errors are one line.
     pub(crate) fn finish(self) -> Result<(), String> {
+        if let Some(path) = &self.trace {
+            oxprof::trace::stop().map_err(|e| cant_write(path, e))?;
+        }
         if let Some(path) = &self.cpu {
             oxprof::cpu::stop().map_err(|e| cant_write(path, e))?;
         }

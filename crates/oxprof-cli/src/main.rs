@@ -2,8 +2,8 @@
 //!
 //! This file only dispatches: [`flags`] reads the command line, [`driver`] fetches the profiles
 //! and prints a report, [`shell`] runs the interactive mode, `oxprof benchstat` goes to
-//! [`benchstat`], `oxprof demo` to [`demo`], `oxprof record` to [`record`] and `oxprof cargo`
-//! (what `cargo oxprof` runs) to [`cargo`]. Every failure ends here as one `oxprof: ` line on
+//! [`benchstat`], `oxprof demo` to [`demo`], `oxprof trace` to [`trace`], `oxprof record` to
+//! [`record`] and `oxprof cargo` (what `cargo oxprof` runs) to [`cargo`]. Every failure ends here as one `oxprof: ` line on
 //! standard error and exit status 2; a closed output pipe is a normal end.
 // Denied rather than forbidden: `record` passes signals on to the program it runs, with libc.
 #![deny(unsafe_code)]
@@ -24,6 +24,7 @@ mod progress;
 mod record;
 mod serve;
 mod shell;
+mod trace;
 mod web;
 
 use std::{
@@ -71,6 +72,10 @@ fn run() -> Result<ExitCode> {
     }
     if args.first().is_some_and(|a| a == "serve") {
         serve::run(args[1..].to_vec())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.first().is_some_and(|a| a == "trace") {
+        trace::run(args[1..].to_vec())?;
         return Ok(ExitCode::SUCCESS);
     }
     let invocation = match flags::parse(args).map_err(|e| anyhow!(e))? {

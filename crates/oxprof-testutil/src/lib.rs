@@ -91,3 +91,32 @@ pub fn graphviz_dot() -> Option<Command> {
     }
     Some(Command::new("dot"))
 }
+
+/// A Python interpreter that has Perfetto's protobuf bindings (PyPI `perfetto`, with
+/// `protobuf`), or `None` (after printing why) when there is none outside CI. Panics when they
+/// are missing and `CI` is set.
+///
+/// ```no_run
+/// if let Some(python) = oxprof_testutil::python_perfetto() {
+///     let ok = std::process::Command::new(python).arg("-c").arg("pass").status().unwrap();
+///     assert!(ok.success());
+/// }
+/// ```
+pub fn python_perfetto() -> Option<&'static str> {
+    let found = Command::new("python3")
+        .args([
+            "-c",
+            "import perfetto.protos.perfetto.trace.perfetto_trace_pb2",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Python's perfetto bindings are missing but CI is set: .ci/run must pip install perfetto"
+        );
+        eprintln!("note: python3 with the perfetto package is missing; skipping a Perfetto check");
+        return None;
+    }
+    Some("python3")
+}

@@ -55,8 +55,10 @@
 #![deny(missing_docs)]
 
 pub mod encode;
+pub mod export;
 mod model;
 mod read;
+pub mod timeline;
 pub mod wire;
 
 pub use model::{Event, EventKind, Frame, Generation, Mapping, StackId, StrId, Thread, Trace};

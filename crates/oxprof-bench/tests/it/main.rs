@@ -74,6 +74,10 @@ const CHECKS: &[Check] = &[
         "profiles::block_and_mutex_profiles_are_written",
         profiles::block_and_mutex_profiles_are_written,
     ),
+    (
+        "profiles::trace_covers_the_run",
+        profiles::trace_covers_the_run,
+    ),
 ];
 
 fn main() {

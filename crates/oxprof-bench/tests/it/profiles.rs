@@ -217,3 +217,33 @@ pub fn block_and_mutex_profiles_are_written() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+fn traced(b: &mut B) {
+    b.iter(|| oxprof::trace::with_region("bench body", || black_box(7u64) * 3));
+}
+
+pub fn trace_covers_the_run() {
+    let path = temp("bench.trace");
+    let run = support::run(
+        &[
+            "--bench",
+            "-benchtime=200x",
+            &format!("-trace={}", path.display()),
+        ],
+        &crate::benches!(traced),
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let trace = oxprof_trace::parse(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
+    let regions = trace
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(e.kind, oxprof_trace::EventKind::RegionBegin { name, .. }
+                if trace.str(name) == "bench body")
+        })
+        .count();
+    // The ramp-up runs the body once before the 200 measured iterations.
+    assert!(regions >= 200, "{regions} regions");
+    let _ = std::fs::remove_file(path);
+}

@@ -80,6 +80,10 @@ Compare benchmark results, or see a profiling session from start to end:
    oxprof benchstat [flags] <results> ...
    oxprof demo [flags]
 
+Convert or print an execution trace (oxprof::trace):
+
+   oxprof trace [flags] <trace file>
+
 Flags are written -name, -name=value or -name value; --name works too.
 
 Details:

@@ -2,7 +2,7 @@
 //! the shell and HTTP fetching; `golden` checks reports byte for byte against `go tool pprof`;
 //! `runtime` reads profiles the `oxprof` runtime crate takes of this test binary. All run the
 //! binary through the helpers here. `benchstat` checks `oxprof benchstat`, `demo` `oxprof demo`,
-//! `serve` `oxprof serve`; `record` checks `oxprof record` and `cargo oxprof` on programs that
+//! `serve` `oxprof serve`, `trace` `oxprof trace`; `record` checks `oxprof record` and `cargo oxprof` on programs that
 //! know nothing of oxprof.
 
 mod benchstat;
@@ -15,6 +15,7 @@ mod listing;
 mod record;
 mod runtime;
 mod serve;
+mod trace;
 mod web;
 mod web_browser;
 
