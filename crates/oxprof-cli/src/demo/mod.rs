@@ -172,7 +172,7 @@ impl Demo {
         };
         println!(
             "\nLook at the hash-map lines (BuildHasher::hash_one and SipHash's rounds hash a key,\n\
-             hashbrown's SSE2 group matching probes the table, reserve_rehash grows it): {:.0}% of\n\
+             hashbrown's group matching probes the table, reserve_rehash grows it): {:.0}% of\n\
              v1's CPU time is inside HashMap and HashSet code{callers}.\n\
              The keys are block numbers 0..n: a Vec indexed by them would do (stages v2 and v4).",
             found.share
