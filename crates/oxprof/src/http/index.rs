@@ -25,8 +25,8 @@ const OTHERS: [(&str, &str); 4] = [
     (
         "trace",
         "A trace of execution of the current program. You can specify the duration in the \
-         seconds GET parameter. The trace is in oxprof's format, which the oxprof-trace crate \
-         reads; programs built without oxprof's trace feature answer 501 Not Implemented.",
+         seconds GET parameter. After you get the trace file, use the oxprof trace command to \
+         investigate the trace. Programs built without oxprof's trace feature answer 501.",
     ),
 ];
 
