@@ -72,6 +72,9 @@ extern "C" fn init() {
     if let Err(e) = session::start(settings) {
         return complain(&e.to_string());
     }
+    // Only the profiles are written: exact counts would cost every free a thread-local read,
+    // and a free's size is unknown here anyway.
+    oxprof::heap::hooks::set_exact_counts(false);
     HEAP.store(heap, Ordering::Release);
     BLOCK.store(block, Ordering::Release);
 }

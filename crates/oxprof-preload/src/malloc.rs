@@ -4,8 +4,9 @@
 //! taken. Before the next definition is known, blocks come from the bootstrap arena.
 //!
 //! A free does not say how big the block was (asking `malloc_usable_size` on every free costs
-//! more than the rest), so exact counts in this mode have the frees but not the bytes freed;
-//! the profile's in-use figures come from the sampled blocks, whose sizes are known.
+//! more than the rest), and nothing here reads exact counts, so they are off: a free costs the
+//! check of whether its block was sampled; the profile's in-use figures come from the sampled
+//! blocks, whose sizes are known.
 
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::Ordering;

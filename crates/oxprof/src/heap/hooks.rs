@@ -18,8 +18,33 @@
 //! allocator could be holding, so they can run inside `malloc` itself. Threads doing the
 //! profiler's own work (and code run through [`untracked`]) are neither counted nor sampled.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::thread::{self, ThreadState};
 use super::{counters, sampling, stacks};
+
+/// Whether every allocation and free is counted ([`set_exact_counts`]).
+static EXACT_COUNTS: AtomicBool = AtomicBool::new(true);
+/// Whether an allocation was ever seen here: the profiles are refused until one was.
+static SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Turns the exact counts ([`stats`](super::stats), [`measure`](super::measure)) off, or back
+/// on; sampling, and so the heap profiles, go on either way. For an interposer that only needs
+/// the profiles: a free then costs no thread-local read at all, only the check of whether the
+/// block was sampled (`oxprof-preload` turns them off: `free` does not know the block's size).
+///
+/// ```
+/// oxprof::heap::hooks::set_exact_counts(true); // the default
+/// ```
+pub fn set_exact_counts(on: bool) {
+    EXACT_COUNTS.store(on, Ordering::Relaxed);
+}
+
+/// Whether an allocation has been seen through these hooks (by [`Profiled`](super::Profiled)
+/// or an interposer).
+pub(crate) fn seen() -> bool {
+    SEEN.load(Ordering::Relaxed)
+}
 
 /// Counts an allocation of `size` bytes that returned `ptr` (nothing when `ptr` is null), and
 /// samples it with its stack when its thread's byte budget runs out. Call it right after the
@@ -35,12 +60,18 @@ pub fn allocated(ptr: *mut u8, size: usize) {
     if ptr.is_null() {
         return;
     }
+    if !SEEN.load(Ordering::Relaxed) {
+        SEEN.store(true, Ordering::Relaxed);
+    }
+    let exact = EXACT_COUNTS.load(Ordering::Relaxed);
     // One thread-local read for the whole decision.
     let _ = thread::with(|state| {
         if state.busy.get() {
             return;
         }
-        counters::on_alloc(state, size);
+        if exact {
+            counters::on_alloc(state, size);
+        }
         if sampling::should_sample(state, size) {
             sample(state, ptr as usize, size);
         }
@@ -57,11 +88,13 @@ pub fn allocated(ptr: *mut u8, size: usize) {
 /// ```
 #[inline]
 pub fn freeing(ptr: *mut u8, size: usize) {
-    let _ = thread::with(|state| {
-        if !state.busy.get() {
-            counters::on_free(state, size);
-        }
-    });
+    if EXACT_COUNTS.load(Ordering::Relaxed) {
+        let _ = thread::with(|state| {
+            if !state.busy.get() {
+                counters::on_free(state, size);
+            }
+        });
+    }
     stacks::on_free(ptr as usize);
 }
 
@@ -92,7 +125,7 @@ pub fn reallocating(
         }
         return new;
     }
-    if !ptr.is_null() {
+    if !ptr.is_null() && EXACT_COUNTS.load(Ordering::Relaxed) {
         let _ = thread::with(|state| {
             if !state.busy.get() {
                 counters::on_free(state, old_size);

@@ -191,11 +191,12 @@ fn check<R>(f: impl FnOnce() -> R, excess: impl FnOnce(&Counts) -> Option<String
     result
 }
 
-/// Whether [`Profiled`] is the global allocator: it has counted at least one allocation.
+/// Whether [`Profiled`] is the global allocator (or an interposer calls [`hooks`]): at least
+/// one allocation went through them.
 ///
 /// ```
 /// let _ = oxprof::heap::is_installed();
 /// ```
 pub fn is_installed() -> bool {
-    counters::process().allocs > 0
+    hooks::seen()
 }

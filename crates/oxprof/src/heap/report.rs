@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use oxprof_profile::{Label, Profile, ValueType};
 
-use super::{buckets, counters, sampling};
+use super::{buckets, sampling};
 use crate::profile_build::{BuildOptions, Frame, StackProfile};
 
 /// Frames of the allocation machinery between the allocating code and the sampler. A sample's
@@ -73,7 +73,7 @@ pub(super) enum Values {
 }
 
 pub(super) fn build(default_sample_type: &str, values: Values) -> io::Result<Profile> {
-    if counters::process().allocs == 0 {
+    if !super::hooks::seen() {
         return Err(io::Error::other(
             "oxprof::heap::Profiled is not the global allocator: no allocation was recorded",
         ));
