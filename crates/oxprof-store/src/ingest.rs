@@ -24,6 +24,8 @@ pub struct Item {
     pub profile: Profile,
     /// The profile's `profile.proto` bytes, gzipped, as they will be stored.
     pub gzipped: Vec<u8>,
+    /// The id the client gave it (a push's `RawSample.ID`), or empty.
+    pub id: String,
 }
 
 /// What a server accepts.
@@ -135,8 +137,15 @@ pub fn from_push(request: PushRequest, now_ns: i64, limits: &Limits) -> Result<V
         for (i, sample) in series.samples.into_iter().enumerate() {
             let context = |e: Error| e.context(&format!("series {at}, profile {}", i + 1));
             let (profile, gzipped) = decode(sample.raw_profile, limits).map_err(context)?;
-            let item = item(sorted.clone(), profile, gzipped, None, now_ns, limits);
-            items.push(item.map_err(context)?);
+            if sample.id.len() > 128 {
+                return Err(context(Error::BadInput(
+                    "the profile's ID is longer than 128 bytes".into(),
+                )));
+            }
+            let mut item =
+                item(sorted.clone(), profile, gzipped, None, now_ns, limits).map_err(context)?;
+            item.id = sample.id;
+            items.push(item);
         }
     }
     Ok(items)
@@ -199,6 +208,7 @@ fn item(
         end_ns,
         profile,
         gzipped,
+        id: String::new(),
     })
 }
 

@@ -32,7 +32,9 @@ const SCHEMA: &str = "
         shape INTEGER NOT NULL,
         start_ns INTEGER NOT NULL,
         end_ns INTEGER NOT NULL,
-        totals TEXT NOT NULL);
+        totals TEXT NOT NULL,
+        uid TEXT);
+    CREATE UNIQUE INDEX IF NOT EXISTS profiles_by_uid ON profiles (uid) WHERE uid IS NOT NULL;
     CREATE INDEX IF NOT EXISTS profiles_by_series_time ON profiles (series, start_ns);
     CREATE INDEX IF NOT EXISTS profiles_by_end ON profiles (end_ns);
     CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
@@ -285,7 +287,9 @@ impl Store {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stores `items` in one transaction: all of them, on disk, or none.
+    /// Stores `items` in one transaction: all of them, on disk, or none. An item whose id a
+    /// stored profile already has is skipped, so a push retried after its answer was lost is
+    /// stored once.
     ///
     /// ```
     /// let dir = tempfile::tempdir()?;
@@ -352,11 +356,19 @@ impl Store {
                     )?;
                     new_pairs.push((series, shape_id));
                 }
+                let uid = (!item.id.is_empty()).then_some(item.id.as_str());
+                if let Some(uid) = uid {
+                    // A retried push whose first attempt was stored but not acknowledged.
+                    let mut seen = tx.prepare_cached("SELECT 1 FROM profiles WHERE uid = ?1")?;
+                    if seen.exists([uid])? {
+                        continue;
+                    }
+                }
                 let totals = totals(&item.profile);
                 tx.execute(
-                    "INSERT INTO profiles (series, shape, start_ns, end_ns, totals) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![series, shape_id, item.start_ns, item.end_ns, totals],
+                    "INSERT INTO profiles (series, shape, start_ns, end_ns, totals, uid) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![series, shape_id, item.start_ns, item.end_ns, totals, uid],
                 )?;
                 let id = tx.last_insert_rowid();
                 tx.execute(

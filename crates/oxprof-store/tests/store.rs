@@ -240,3 +240,19 @@ fn a_bad_profile_anywhere_in_a_push_stores_nothing() {
         .ends_with("\"bad-name\" is not a valid label name"));
     assert_eq!(store.stats().unwrap().profiles, 0);
 }
+
+#[test]
+fn a_push_retried_after_its_answer_was_lost_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let labels = [("__name__", "process_cpu"), ("service_name", "api")];
+    let mut request = push(&labels, &[cpu("a", 1, NOW - S), cpu("b", 2, NOW - S)]);
+    request.series[0].samples[0].id = "0f1e2d3c".into();
+    insert(&store, request.clone()).unwrap();
+    insert(&store, request).unwrap();
+    assert_eq!(
+        store.stats().unwrap().profiles,
+        3,
+        "the profile with an id once, the other twice"
+    );
+}

@@ -18,6 +18,8 @@
 //!   logs, waits and who ended them, on a timeline per thread.
 //! - [`session`]: profiles of a whole run, written when the process ends (what `oxprof record`
 //!   injects into unmodified programs).
+//! - `continuous` (feature `continuous`): an agent that pushes CPU, heap, block and mutex
+//!   profiles every period to `oxprof serve` or Grafana Pyroscope.
 //!
 //! ```no_run
 //! let profiler = oxprof::cpu::Profiler::builder().frequency(100).start()?;
@@ -34,6 +36,8 @@ compile_error!("oxprof's runtime profilers support Linux only");
 pub mod block;
 mod clock;
 mod contention;
+#[cfg(feature = "continuous")]
+pub mod continuous;
 mod count_profile;
 pub mod cpu;
 pub mod custom;

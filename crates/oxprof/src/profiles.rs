@@ -273,3 +273,35 @@ pub fn all() -> Vec<Named> {
     all.sort_by(|a, b| a.name().cmp(b.name()));
     all
 }
+
+/// What a cumulative profile gained between two snapshots of it: `after - before`, sample by
+/// sample (samples that did not change are left out), dated `after` and lasting from
+/// `before`'s time to `after`'s. Both `?seconds=N` deltas of the `/debug/pprof` endpoints and
+/// the continuous agent's `allocs`, `block` and `mutex` pushes are computed here.
+///
+/// Fails when the two profiles have different sample types.
+///
+/// ```
+/// use oxprof::Profile;
+/// use oxprof_profile::{Sample, ValueType};
+/// let at = |t: i64, v: i64| Profile {
+///     sample_type: vec![ValueType::new("contentions", "count")],
+///     sample: vec![Sample { value: vec![v], ..Default::default() }],
+///     time_nanos: t,
+///     ..Default::default()
+/// };
+/// let delta = oxprof::profiles::delta(at(1_000, 5), at(3_000, 8))?;
+/// assert_eq!(delta.sample[0].value, [3]);
+/// assert_eq!((delta.time_nanos, delta.duration_nanos), (3_000, 2_000));
+/// assert!(oxprof::profiles::delta(at(1_000, 5), at(3_000, 5))?.sample.is_empty());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn delta(mut before: Profile, after: Profile) -> io::Result<Profile> {
+    let (time, duration) = (after.time_nanos, after.time_nanos - before.time_nanos);
+    before.scale(-1.0);
+    let mut delta = Profile::merge(vec![before, after])
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    delta.time_nanos = time;
+    delta.duration_nanos = duration;
+    Ok(delta)
+}

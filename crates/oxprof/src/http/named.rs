@@ -116,13 +116,9 @@ async fn snapshot(shared: &Shared, profile: &Named) -> Option<Profile> {
     Some(taken)
 }
 
-/// `after - before`, dated `after` and lasting from one to the other, gzipped.
-fn difference(mut before: Profile, after: Profile) -> Option<Vec<u8>> {
-    let (time, duration) = (after.time_nanos, after.time_nanos - before.time_nanos);
-    before.scale(-1.0);
-    let mut delta = Profile::merge(vec![before, after]).ok()?;
-    delta.time_nanos = time;
-    delta.duration_nanos = duration;
+/// [`profiles::delta`], gzipped.
+fn difference(before: Profile, after: Profile) -> Option<Vec<u8>> {
+    let delta = profiles::delta(before, after).ok()?;
     let mut out = Vec::new();
     delta.write_to(&mut out).ok()?;
     Some(out)

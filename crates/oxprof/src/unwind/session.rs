@@ -62,6 +62,12 @@ impl Sessions {
     }
 
     fn acquire_with(&'static self, watch: bool) -> io::Result<UnwindSession> {
+        // Allocations under the lock must not be sampled: the heap profiler's first sample
+        // acquires a session too.
+        crate::heap::hooks::untracked(|| self.acquire_locked(watch))
+    }
+
+    fn acquire_locked(&'static self, watch: bool) -> io::Result<UnwindSession> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         // Before the first snapshot: every stack read relies on it.
         guarded_read::install()?;
