@@ -124,6 +124,26 @@ fn at_rate_one_the_profile_is_exact() {
     );
 }
 
+#[test]
+fn the_profilers_own_symbolization_is_not_in_the_programs_heap() {
+    let _serial = serial();
+    oxprof::heap::set_sample_rate(1);
+    let first = oxprof::heap::profile();
+    let second = oxprof::heap::profile();
+    oxprof::heap::set_sample_rate(512 * 1024);
+    let (_, second) = (first.unwrap(), second.unwrap());
+    for ty in ["alloc_space", "inuse_space"] {
+        for oxprof_code in ["oxprof_symbolize", "gimli", "addr2line"] {
+            assert_eq!(total(&second, ty, oxprof_code), 0, "{ty} of {oxprof_code}");
+        }
+    }
+    assert!(
+        !second.comments.iter().any(|c| c.contains("untracked")),
+        "{:?}",
+        second.comments
+    );
+}
+
 /// The blocks kept, (objects, bytes) kept, and (objects, bytes) allocated.
 type LiveSet = (Vec<Vec<u8>>, (i64, i64), (i64, i64));
 

@@ -68,7 +68,12 @@ fn symbolize_with(symbolizer: &Symbolizer, profile: &mut Profile) -> Result<Vec<
         function: profile.function.clone(),
         ..Profile::default()
     };
-    let outcome = catch_unwind(AssertUnwindSafe(|| symbolizer.symbolize(&mut tables)));
+    // The symbolizer's allocations, and the parsed objects it keeps, are oxprof's, not the
+    // program's: sampled at a high rate they filled the heap profiler's block table and showed
+    // in the program's heap profile.
+    let outcome = crate::heap::hooks::untracked(|| {
+        catch_unwind(AssertUnwindSafe(|| symbolizer.symbolize(&mut tables)))
+    });
     match outcome {
         Ok(Ok(report)) => {
             profile.mapping = tables.mapping;
