@@ -15,6 +15,7 @@ mod listing;
 mod record;
 mod runtime;
 mod serve;
+mod serve_browser;
 mod serve_process;
 mod trace;
 mod web;

@@ -56,7 +56,7 @@ pub(crate) fn cpu_profile(frames: &[&str], value: i64, t: i64) -> Profile {
     }
 }
 
-fn push_body(labels: &[(&str, &str)], profiles: &[Profile]) -> Vec<u8> {
+pub(crate) fn push_body(labels: &[(&str, &str)], profiles: &[Profile]) -> Vec<u8> {
     PushRequest {
         series: vec![RawProfileSeries {
             labels: labels.iter().map(|(n, v)| LabelPair::new(*n, *v)).collect(),
@@ -72,7 +72,7 @@ fn push_body(labels: &[(&str, &str)], profiles: &[Profile]) -> Vec<u8> {
     .encode_to_vec()
 }
 
-const PROTO: (&str, &str) = ("Content-Type", "application/proto");
+pub(crate) const PROTO: (&str, &str) = ("Content-Type", "application/proto");
 const LABELS: [(&str, &str); 2] = [("__name__", "process_cpu"), ("service_name", "shop")];
 
 fn scratch_store(name: &str) -> PathBuf {

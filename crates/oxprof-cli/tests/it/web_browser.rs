@@ -13,8 +13,8 @@ use crate::{testdata, web::Server};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Drives one page.
-struct Page {
+/// Drives one page (also the store's page, in `serve_browser`).
+pub(crate) struct Page {
     browser: Chromium,
     shots: PathBuf,
     /// Driving a browser keeps this process busy now and then: the tests that profile this
@@ -23,13 +23,13 @@ struct Page {
 }
 
 impl Page {
-    fn eval(&mut self, expression: &str) -> Value {
+    pub(crate) fn eval(&mut self, expression: &str) -> Value {
         self.browser
             .eval(expression)
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn text(&mut self, expression: &str) -> String {
+    pub(crate) fn text(&mut self, expression: &str) -> String {
         match self.eval(expression) {
             Value::String(s) => s,
             other => panic!("{expression} gave {other}"),
@@ -62,18 +62,18 @@ impl Page {
         );
     }
 
-    fn error(&mut self) -> String {
+    pub(crate) fn error(&mut self) -> String {
         self.text("document.getElementById('error').textContent")
     }
 
-    fn count(&mut self, selector: &str) -> u64 {
+    pub(crate) fn count(&mut self, selector: &str) -> u64 {
         let selector_js = serde_json::to_string(selector).unwrap();
         self.eval(&format!("document.querySelectorAll({selector_js}).length"))
             .as_u64()
             .unwrap()
     }
 
-    fn query(&mut self) -> String {
+    pub(crate) fn query(&mut self) -> String {
         self.text("decodeURIComponent(location.search)")
     }
 
@@ -87,22 +87,34 @@ impl Page {
         ))
     }
 
-    fn shot(&mut self, name: &str) {
+    pub(crate) fn shot(&mut self, name: &str) {
         let path = self.shots.join(format!("{name}.png"));
         self.browser.screenshot(&path).expect("screenshot");
+    }
+
+    /// Opens `url` in a fresh headless Chromium, its screenshots kept under
+    /// `target/tmp/<shots>/`; `None` where Chromium is missing outside CI.
+    pub(crate) fn open(url: &str, shots: &str) -> Option<Page> {
+        let serial = crate::runtime::serial();
+        let mut browser = chromium::launch(1400, 900)?;
+        browser.navigate(url).expect("load the page");
+        Some(Page {
+            browser,
+            shots: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(shots),
+            _serial: serial,
+        })
+    }
+
+    /// Waits until `expression` is truthy, naming `what` if it never is.
+    pub(crate) fn wait(&mut self, expression: &str, what: &str) -> Value {
+        self.browser
+            .wait_for(expression, WAIT)
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
     }
 }
 
 fn open(server: &Server) -> Option<Page> {
-    let serial = crate::runtime::serial();
-    let mut browser = chromium::launch(1400, 900)?;
-    browser.navigate(&server.url).expect("load the page");
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-ui");
-    let mut page = Page {
-        browser,
-        shots,
-        _serial: serial,
-    };
+    let mut page = Page::open(&server.url, "web-ui")?;
     page.browser
         .wait_for("document.body.dataset.rendered", WAIT)
         .expect("the first view is drawn");
