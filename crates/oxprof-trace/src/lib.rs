@@ -54,11 +54,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod encode;
 pub mod export;
 mod model;
 mod read;
 pub mod timeline;
+pub mod window;
 pub mod wire;
 
 pub use model::{Event, EventKind, Frame, Generation, Mapping, StackId, StrId, Thread, Trace};

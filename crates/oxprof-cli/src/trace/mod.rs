@@ -1,6 +1,10 @@
-//! `oxprof trace`: execution traces written by `oxprof::trace`, Go's `go tool trace`. With
-//! `-format`, the trace is converted for other viewers (Perfetto protobuf, Chrome JSON); with
-//! `-d`, its events are printed as text.
+//! `oxprof trace`: execution traces written by `oxprof::trace`, Go's `go tool trace`. By
+//! default the trace is served as a web UI ([`web`]: a timeline and analyses); with
+//! `-format`, it is converted for other viewers (Perfetto protobuf, Chrome JSON); with `-d`,
+//! its events are printed as text.
+
+mod profiles;
+mod web;
 
 use std::{
     fs::File,
@@ -17,7 +21,14 @@ usage: oxprof trace [flags] FILE
 Reads an execution trace written by oxprof::trace (trace::start, a FlightRecorder,
 oxprof-bench -trace, /debug/pprof/trace).
 
+With no -format or -d, serves a web UI: a timeline of every thread (regions, tasks,
+waits and who ended them, logs, counters) and analyses (time per thread and task,
+region and task latencies, blocking profiles, CPU profiles of regions).
+
 Flags:
+    -http=host:port    Where the web UI listens (default localhost:0: any free port;
+                       a missing host serves this machine only)
+    -no_browser        Do not open the web UI in a browser
     -format=perfetto   Write the trace as Perfetto protobuf (for ui.perfetto.dev)
     -format=chrome     Write it as Chrome JSON (Trace Event Format)
     -output=FILE       Where -format writes (default: standard output)
@@ -29,6 +40,7 @@ Flags:
 enum Action {
     Export(Format),
     Dump,
+    Serve,
 }
 
 /// Export formats.
@@ -44,6 +56,9 @@ struct Options {
     action: Action,
     output: Option<PathBuf>,
     file: PathBuf,
+    /// `-http`'s value.
+    http: String,
+    no_browser: bool,
 }
 
 /// Runs `oxprof trace` with the arguments after `trace`.
@@ -52,12 +67,29 @@ pub(crate) fn run(args: Vec<String>) -> Result<()> {
         print!("{USAGE}");
         return Ok(io::stdout().flush()?);
     };
+    // A bad address fails before the trace is read.
+    let listening = match options.action {
+        Action::Serve => Some(crate::web::listen(&options.http)?),
+        _ => None,
+    };
     let bytes = std::fs::read(&options.file)
         .with_context(|| format!("cannot read {}", options.file.display()))?;
     let trace =
         oxprof_trace::parse(&bytes).map_err(|e| anyhow!("{}: {e}", options.file.display()))?;
     for warning in &trace.warnings {
         eprintln!("oxprof: warning: {}: {warning}", options.file.display());
+    }
+    if let Some(listening) = listening {
+        let local_only = listening.local_only;
+        let app = std::sync::Arc::new(web::TraceApp::new(trace, local_only));
+        return crate::web::run(
+            listening.listener,
+            "",
+            options.no_browser,
+            std::sync::Arc::new(move |method: &str, target: &str, body: &[u8], client| {
+                app.handle(method, target, body, client)
+            }),
+        );
     }
     let mut out: Box<dyn Write> = match &options.output {
         Some(path) => Box::new(
@@ -71,6 +103,7 @@ pub(crate) fn run(args: Vec<String>) -> Result<()> {
         }
         Action::Export(Format::Chrome) => oxprof_trace::export::chrome::write(&trace, &mut out)?,
         Action::Dump => dump(&trace, &mut out)?,
+        Action::Serve => {} // Served above.
     }
     Ok(out.flush()?)
 }
@@ -79,6 +112,8 @@ pub(crate) fn run(args: Vec<String>) -> Result<()> {
 fn parse(args: Vec<String>) -> Result<Option<Options>> {
     let mut action = None;
     let mut output = None;
+    let mut http = "localhost:0".to_owned();
+    let mut no_browser = false;
     let mut file = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -95,7 +130,8 @@ fn parse(args: Vec<String>) -> Result<Option<Options>> {
         match name {
             "h" | "help" => return Ok(None),
             "d" => action = Some(Action::Dump),
-            "format" | "output" => {
+            "no_browser" => no_browser = true,
+            "format" | "output" | "http" => {
                 let value = match inline {
                     Some(value) => value,
                     None => args
@@ -104,6 +140,10 @@ fn parse(args: Vec<String>) -> Result<Option<Options>> {
                 };
                 if name == "output" {
                     output = Some(PathBuf::from(value));
+                    continue;
+                }
+                if name == "http" {
+                    http = value;
                     continue;
                 }
                 action = Some(Action::Export(match value.as_str() {
@@ -119,13 +159,12 @@ fn parse(args: Vec<String>) -> Result<Option<Options>> {
     }
     let file =
         file.ok_or_else(|| anyhow!("oxprof trace: no trace file given (oxprof trace -h)"))?;
-    let action = action.ok_or_else(|| {
-        anyhow!("oxprof trace: say what to do: -format=perfetto, -format=chrome or -d")
-    })?;
     Ok(Some(Options {
-        action,
+        action: action.unwrap_or(Action::Serve),
         output,
         file,
+        http,
+        no_browser,
     }))
 }
 

@@ -144,18 +144,8 @@ impl App {
 
     /// Answers one request. `target` is the path with its query string.
     pub(crate) fn handle(&self, method: &str, target: &str, body: &[u8], client: Client) -> Answer {
-        if self.local_only {
-            if client.peer.is_some_and(|ip| !ip.is_loopback()) {
-                return Answer::error(403, "this server only serves this machine (start it with -http=HOST:PORT to serve others)");
-            }
-            if !client.host.is_some_and(address::is_local_host_header) {
-                return Answer::error(403, "this server only answers requests for localhost");
-            }
-        }
-        // A page of another site may send changes here (its browser allows a plain POST), but
-        // its browser names that site as the origin.
-        if method != "GET" && client.origin.is_some_and(|o| !same_origin(o, client.host)) {
-            return Answer::error(403, "changes are only taken from this server's own page");
+        if let Some(refused) = refusal(self.local_only, method, client) {
+            return refused;
         }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let result = match (method, path) {
@@ -332,6 +322,32 @@ impl App {
         settings::delete(path, name).map_err(|e| (404, e))?;
         self.configs()
     }
+}
+
+/// The answer refusing a request the web UI's address rules forbid: from another machine or
+/// for another host name when serving this machine only, or a change sent by another site's
+/// page. `None` when the request may be answered.
+pub(crate) fn refusal(local_only: bool, method: &str, client: Client) -> Option<Answer> {
+    if local_only {
+        if client.peer.is_some_and(|ip| !ip.is_loopback()) {
+            return Some(Answer::error(403, "this server only serves this machine (start it with -http=HOST:PORT to serve others)"));
+        }
+        if !client.host.is_some_and(address::is_local_host_header) {
+            return Some(Answer::error(
+                403,
+                "this server only answers requests for localhost",
+            ));
+        }
+    }
+    // A page of another site may send changes here (its browser allows a plain POST), but
+    // its browser names that site as the origin.
+    if method != "GET" && client.origin.is_some_and(|o| !same_origin(o, client.host)) {
+        return Some(Answer::error(
+            403,
+            "changes are only taken from this server's own page",
+        ));
+    }
+    None
 }
 
 /// Whether `origin` (`http://host:port`) is the server the request was sent to.

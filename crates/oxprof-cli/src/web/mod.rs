@@ -33,8 +33,8 @@ const GZIP_FROM: usize = 1024;
 
 /// The web UI's socket, bound before the profile is read so a bad address fails at once.
 pub(crate) struct Listening {
-    listener: TcpListener,
-    local_only: bool,
+    pub(crate) listener: TcpListener,
+    pub(crate) local_only: bool,
 }
 
 /// Binds the address `-http` names (`spec`).
@@ -49,26 +49,44 @@ pub(crate) fn listen(spec: &str) -> Result<Listening> {
 /// Serves the web UI for `profile` until the process is stopped, opening it in a browser
 /// unless `-no_browser` is set.
 pub(crate) fn serve(profile: Profile, config: &Config, listening: Listening) -> Result<()> {
-    let Listening {
-        listener,
-        local_only,
-    } = listening;
-    let bound = listener.local_addr()?;
     let app = Arc::new(app::App::new(
         profile,
         config,
-        local_only,
+        listening.local_only,
         settings::default_path(),
     )?);
+    let warm = app.clone();
+    std::thread::spawn(move || warm.warm_up());
+    let query = app.initial_query().to_owned();
+    run(
+        listening.listener,
+        &query,
+        config.no_browser,
+        Arc::new(move |method: &str, target: &str, body: &[u8], client| {
+            app.handle(method, target, body, client)
+        }),
+    )
+}
+
+/// What answers requests: method, path with query, body, client.
+pub(crate) type Handler = Arc<dyn Fn(&str, &str, &[u8], app::Client) -> app::Answer + Send + Sync>;
+
+/// Serves `handler` on `listener` until the process is stopped: prints the page's address
+/// (with `query`) and opens it in a browser unless `no_browser`.
+pub(crate) fn run(
+    listener: TcpListener,
+    query: &str,
+    no_browser: bool,
+    handler: Handler,
+) -> Result<()> {
+    let bound = listener.local_addr()?;
     let server = Arc::new(
         tiny_http::Server::from_listener(listener, None)
             .map_err(|e| anyhow!("cannot serve on {bound}: {e}"))?,
     );
-    let warm = app.clone();
-    std::thread::spawn(move || warm.warm_up());
-    let url = page_url(bound, app.initial_query());
+    let url = page_url(bound, query);
     eprintln!("Serving web UI on {url}");
-    if !config.no_browser {
+    if !no_browser {
         let browsers = crate::browser::browsers();
         if browsers.is_empty() {
             eprintln!(
@@ -80,10 +98,10 @@ pub(crate) fn serve(profile: Profile, config: &Config, listening: Listening) -> 
     }
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
-            let (server, app) = (server.clone(), app.clone());
+            let (server, handler) = (server.clone(), handler.clone());
             std::thread::spawn(move || {
                 while let Ok(request) = server.recv() {
-                    answer(&app, request);
+                    answer(&handler, request);
                 }
             })
         })
@@ -109,7 +127,7 @@ fn page_url(bound: SocketAddr, query: &str) -> String {
     format!("http://{host}:{}/{query}", bound.port())
 }
 
-fn answer(app: &app::App, mut request: tiny_http::Request) {
+fn answer(handler: &Handler, mut request: tiny_http::Request) {
     let header = |name: &str| {
         request
             .headers()
@@ -130,7 +148,7 @@ fn answer(app: &app::App, mut request: tiny_http::Request) {
         origin: origin.as_deref(),
     };
     let method = request.method().as_str().to_string();
-    let answer = app.handle(&method, request.url(), &body, client);
+    let answer = handler(&method, request.url(), &body, client);
     respond(request, answer, gzip);
 }
 

@@ -34,11 +34,18 @@ impl Server {
 
     /// Starts `oxprof http -no_browser args...` with `env` and waits for its address.
     pub(crate) fn start_with(http: &str, args: &[&str], env: &[(&str, &Path)]) -> Server {
+        let mut all = vec![http];
+        all.extend_from_slice(args);
+        Server::spawn(&all, env)
+    }
+
+    /// Starts `oxprof args... -no_browser` (unless `env` sets `BROWSER`) with `env` and waits
+    /// for the address it serves on.
+    pub(crate) fn spawn(args: &[&str], env: &[(&str, &Path)]) -> Server {
         let dir = scratch("web");
         let config_home = dir.join("config");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_oxprof"));
-        cmd.arg(http)
-            .args(args)
+        cmd.args(args)
             .env("XDG_CONFIG_HOME", &config_home)
             .env("OXPROF_TMPDIR", &dir)
             .stdin(Stdio::null())
