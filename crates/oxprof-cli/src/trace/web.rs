@@ -242,11 +242,13 @@ impl TraceApp {
             .iter()
             .filter_map(|&f| {
                 let f = &t.flows[f as usize];
+                let depth = t.lanes[f.wait.0].slices[f.wait.1].depth;
                 Some(json!([
                     lane_of(f.from_thread)?,
                     rel(f.from_time),
                     f.wait.0,
-                    rel(f.to_time)
+                    rel(f.to_time),
+                    depth
                 ]))
             })
             .collect();

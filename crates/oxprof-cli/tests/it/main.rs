@@ -18,6 +18,7 @@ mod serve;
 mod serve_browser;
 mod serve_process;
 mod trace;
+mod trace_browser;
 mod trace_web;
 mod web;
 mod web_browser;

@@ -164,8 +164,8 @@ fn the_window_api_answers_lanes_slices_flows_and_counters() {
             ("sync".to_owned(), 2600, 3500, 2, 1),
         ]
     );
-    // The flow from main's release at 3000 to the worker's wait ending at 3500.
-    assert_eq!(w["flows"], serde_json::json!([[0, 3000, 1, 3500]]));
+    // The flow from main's release at 3000 to the worker's wait (depth 2) ending at 3500.
+    assert_eq!(w["flows"], serde_json::json!([[0, 3000, 1, 3500, 2]]));
     assert_eq!(w["tasks"][0].as_array().unwrap()[..3], [1000, 20000, 0]);
     assert_eq!(w["lanes"][0]["logs"][0].as_array().unwrap()[..2], [1500, 1]);
     assert_eq!(

@@ -167,10 +167,10 @@ function draw() {
   }
   // Flows: from the release to the end of the wait it ended.
   ctx.strokeStyle = "rgba(200, 40, 40, 0.8)"; ctx.fillStyle = "rgba(200, 40, 40, 0.8)";
-  for (const [fromLane, fromTime, toLane, toTime] of data.flows) {
+  for (const [fromLane, fromTime, toLane, toTime, depth] of data.flows) {
     const a = laneRow.get(fromLane), b = laneRow.get(toLane);
     if (!a || !b) continue;
-    const x1 = xOf(fromTime), y1 = a.sliceY + ROW / 2, x2 = xOf(toTime), y2 = b.sliceY + ROW / 2;
+    const x1 = xOf(fromTime), y1 = a.sliceY + ROW / 2, x2 = xOf(toTime), y2 = b.sliceY + depth * ROW + ROW / 2;
     ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x2, y2); ctx.stroke();
     const ang = Math.atan2(y2 - y1, x2 - x1);
     ctx.beginPath(); ctx.moveTo(x2, y2);
@@ -194,10 +194,11 @@ function drawCounter(ctx, r, points) {
   ctx.beginPath(); ctx.moveTo(Math.max(0, xOf(points[0][0])), r.y + r.h - 3);
   for (let i = 0; i < points.length; i++) {
     const x = Math.max(0, xOf(points[i][0]));
-    const next = i + 1 < points.length ? Math.max(0, xOf(points[i + 1][0])) : x;
+    // A value holds until the next one; the last one to the window's edge.
+    const next = i + 1 < points.length ? Math.max(0, xOf(points[i + 1][0])) : canvasWidth();
     ctx.lineTo(x, y(points[i][2])); ctx.lineTo(next, y(points[i][2]));
   }
-  ctx.lineTo(Math.max(0, xOf(points[points.length - 1][0])), r.y + r.h - 3);
+  ctx.lineTo(canvasWidth(), r.y + r.h - 3);
   ctx.fill(); ctx.stroke();
   ctx.fillStyle = "#333"; ctx.font = "10px sans-serif";
   ctx.fillText("max " + fmtValue(r.label, max), 4, r.y + 10);
