@@ -78,6 +78,7 @@ fn ensure_running(c: &mut Control) -> io::Result<()> {
         return Ok(());
     }
     SESSION.fetch_add(1, Ordering::Relaxed);
+    super::fence::register();
     let start = monotonic_nanos();
     let wall = crate::profile_build::unix_nanos_now() as u64;
     let generation = publish_new_generation();

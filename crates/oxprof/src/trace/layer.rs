@@ -5,7 +5,7 @@
 //! 209 times is one task with 209 regions, on whatever threads polled it, not 209 unrelated
 //! slices.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
 
 use tracing_core::field::{Field, Visit};
@@ -64,28 +64,79 @@ impl TraceLayer {
 }
 
 /// What a span is in the trace.
+#[derive(Clone, Copy)]
 struct SpanTask {
     id: u64,
     name: &'static str,
 }
 
-thread_local! {
-    /// Spans entered on this thread, innermost last, with the task each one displaced.
-    static ENTERED: RefCell<Vec<(Id, u64)>> = const { RefCell::new(Vec::new()) };
+/// A span entered on this thread.
+struct Entry {
+    span: Id,
+    task: SpanTask,
+    displaced: u64,
 }
 
-/// Fields as `name=value`, space-separated, the `message` field first and bare.
-#[derive(Default)]
-struct Fields(String);
+thread_local! {
+    /// Spans entered on this thread, innermost last: the span, its task and name (so that
+    /// leaving it needs no lookup in the registry), and the task it displaced.
+    static ENTERED: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+}
 
-impl Visit for Fields {
+thread_local! {
+    /// Buffers reused by [`Fields::format`] on each thread: events come at high rates, and
+    /// two allocations per event cost more than recording it.
+    static SCRATCH: Cell<(String, String)> = const { Cell::new((String::new(), String::new())) };
+}
+
+/// Buffers larger than this are not kept for reuse.
+const SCRATCH_KEPT: usize = 64 << 10;
+
+/// Formats fields as `name=value`, space-separated, the `message` field first and bare.
+struct Fields<'a> {
+    message: &'a mut String,
+    rest: &'a mut String,
+}
+
+impl Fields<'_> {
+    /// Calls `with` on `prefix` followed by the fields `record` visits, formatted.
+    fn format<R>(
+        prefix: &str,
+        record: impl FnOnce(&mut dyn Visit),
+        with: impl FnOnce(&str) -> R,
+    ) -> R {
+        // Taken out, not borrowed: an event logged while formatting (by a field's `Debug`)
+        // finds them gone and uses fresh ones.
+        let (mut message, mut rest) = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        message.clear();
+        rest.clear();
+        message.push_str(prefix);
+        record(&mut Fields {
+            message: &mut message,
+            rest: &mut rest,
+        });
+        if !rest.is_empty() {
+            if !message.is_empty() {
+                message.push(' ');
+            }
+            message.push_str(&rest);
+        }
+        let result = with(&message);
+        if message.capacity() <= SCRATCH_KEPT && rest.capacity() <= SCRATCH_KEPT {
+            let _ = SCRATCH.try_with(|s| s.set((message, rest)));
+        }
+        result
+    }
+}
+
+impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let sep = if self.0.is_empty() { "" } else { " " };
         if field.name() == "message" {
-            let old = std::mem::take(&mut self.0);
-            let _ = write!(self.0, "{value:?}{sep}{old}");
+            let sep = if self.message.is_empty() { "" } else { " " };
+            let _ = write!(self.message, "{sep}{value:?}");
         } else {
-            let _ = write!(self.0, "{sep}{}={value:?}", field.name());
+            let sep = if self.rest.is_empty() { "" } else { " " };
+            let _ = write!(self.rest, "{sep}{}={value:?}", field.name());
         }
     }
 
@@ -109,9 +160,7 @@ where
                 .unwrap_or_else(current_task_raw);
             record_task_begin(task, parent, name);
             if self.fields && !attrs.fields().is_empty() {
-                let mut fields = Fields::default();
-                attrs.record(&mut fields);
-                record_log(task, name, &fields.0);
+                Fields::format("", |v| attrs.record(v), |f| record_log(task, name, f));
             }
         }
         span.extensions_mut().insert(SpanTask { id: task, name });
@@ -122,31 +171,31 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let extensions = span.extensions();
-        let Some(task) = extensions.get::<SpanTask>() else {
+        let Some(&task) = span.extensions().get::<SpanTask>() else {
             return;
         };
         let displaced = swap_current_task(task.id);
-        let _ = ENTERED.try_with(|e| e.borrow_mut().push((id.clone(), displaced)));
+        let entry = Entry {
+            span: id.clone(),
+            task,
+            displaced,
+        };
+        let _ = ENTERED.try_with(|e| e.borrow_mut().push(entry));
         record_region_begin(task.id, task.name);
     }
 
-    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        let displaced = ENTERED
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        let entry = ENTERED
             .try_with(|e| {
                 let mut entered = e.borrow_mut();
-                let at = entered.iter().rposition(|(entered, _)| entered == id)?;
-                Some(entered.remove(at).1)
+                let at = entered.iter().rposition(|entry| entry.span == *id)?;
+                Some(entered.remove(at))
             })
             .ok()
             .flatten();
-        let Some(displaced) = displaced else { return };
-        swap_current_task(displaced);
-        if let Some(span) = ctx.span(id) {
-            if let Some(task) = span.extensions().get::<SpanTask>() {
-                record_region_end(task.id, task.name);
-            }
-        }
+        let Some(entry) = entry else { return };
+        swap_current_task(entry.displaced);
+        record_region_end(entry.task.id, entry.task.name);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -164,10 +213,11 @@ where
         if !buffer::enabled() {
             return;
         }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
         let metadata = event.metadata();
-        let message = format!("{} {}", metadata.level(), fields.0);
-        record_log(current_task_raw(), metadata.target(), &message);
+        Fields::format(
+            metadata.level().as_str(),
+            |v| event.record(v),
+            |message| record_log(current_task_raw(), metadata.target(), message),
+        );
     }
 }

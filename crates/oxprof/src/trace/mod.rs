@@ -44,6 +44,7 @@ mod annotations;
 mod buffer;
 mod collector;
 mod counters;
+mod fence;
 mod flight;
 pub(crate) mod hooks;
 #[cfg(feature = "tracing")]
