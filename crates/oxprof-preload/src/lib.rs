@@ -11,6 +11,8 @@
 //!   ([`oxprof::heap::hooks`]);
 //! - it interposes `pthread_mutex_lock` ([`mutex`]) so that waits for a pthread mutex (C, C++'s
 //!   `std::mutex`) make the block profile;
+//! - with `OXPROF_TRACE`, it records an execution trace ([`oxprof::trace`]) into that file
+//!   while the program runs: its threads, waits, CPU samples when the CPU profile runs too;
 //! - the session writes every profile when the program ends, and each child the program forks
 //!   writes its own `<file>.<pid>`.
 //!

@@ -29,7 +29,8 @@ pub(super) fn write(
     per_binary: bool,
 ) -> Result<Vec<Merged>> {
     let mut written = Vec::new();
-    for kind in Kind::ALL {
+    // Traces are one process's each: see `traces`.
+    for kind in Kind::ALL.into_iter().filter(|&k| k != Kind::Trace) {
         let Some(path) = kind.path(settings) else {
             continue;
         };
@@ -73,7 +74,7 @@ pub(super) fn write(
 
 /// Each run's name for `<file>.<binary>`: its target's name, with its kind after it when two
 /// targets share a name (a library's unit tests and a binary's, both named after the crate).
-fn binary_names(runs: &[Run<'_>]) -> Vec<String> {
+pub(super) fn binary_names(runs: &[Run<'_>]) -> Vec<String> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (binary, _) in runs {
         *seen.entry(&binary.name).or_default() += 1;

@@ -7,6 +7,7 @@
 
 mod build;
 mod merge;
+mod traces;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use anyhow::{bail, Context, Result};
 use oxprof::session::Settings;
 
 use crate::record::flags::{self, split_flag};
-use crate::record::launch::{Recorder, Written};
+use crate::record::launch::{Kind, Recorder, Written};
 use crate::record::{exit_code, library, shown};
 use build::Artifact;
 
@@ -26,6 +27,8 @@ usage: cargo oxprof test|bench|run [cargo args] [flags] [-- harness or program a
 Builds with cargo and runs each test or bench binary (or, for run, the program) with
 oxprof's profilers injected, then writes one profile per kind merged over every binary and
 the processes they started, as go test -cpuprofile does: then oxprof -top cpu.out.
+Execution traces (-trace) are one process's each: one file per binary, <file>.<binary>
+when several ran.
 Optimized builds keep line tables (--config overrides; Cargo.toml is not edited). Without a
 profile flag it records -cpuprofile cpu.out. Doc tests are not run.
 
@@ -88,7 +91,8 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode> {
             }
         }
     }
-    let merged = merge::write(&invocation.settings, &runs, invocation.per_binary)?;
+    let mut merged = merge::write(&invocation.settings, &runs, invocation.per_binary)?;
+    merged.extend(traces::place(&invocation.settings, &runs)?);
     report(&invocation.settings, &merged, runs.len())?;
     match failed {
         None => Ok(ExitCode::SUCCESS),
@@ -252,13 +256,15 @@ impl Scratch {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let mut own = settings.clone();
-        for (path, name) in [
-            (&mut own.cpu_profile, "cpu.out"),
-            (&mut own.mem_profile, "mem.out"),
-            (&mut own.block_profile, "block.out"),
-        ] {
-            if path.is_some() {
-                *path = Some(dir.join(name));
+        for kind in Kind::ALL {
+            let name = match kind {
+                Kind::Cpu => "cpu.out",
+                Kind::Heap => "mem.out",
+                Kind::Block => "block.out",
+                Kind::Trace => "trace.out",
+            };
+            if let Some(path) = kind.path_mut(&mut own) {
+                *path = dir.join(name);
             }
         }
         Ok(own)
@@ -298,11 +304,16 @@ fn report(settings: &Settings, merged: &[merge::Merged], binaries: usize) -> Res
             shown(&file.path).display()
         )?;
     }
-    writeln!(
-        err,
-        "oxprof: view with: oxprof -top {}",
-        shown(&merged[0].path).display()
-    )?;
+    // One command per viewer, for the first file it opens.
+    for viewer in ["oxprof -top", "oxprof trace"] {
+        if let Some(first) = merged.iter().find(|m| m.kind.viewer() == viewer) {
+            writeln!(
+                err,
+                "oxprof: view with: {viewer} {}",
+                shown(&first.path).display()
+            )?;
+        }
+    }
     Ok(())
 }
 

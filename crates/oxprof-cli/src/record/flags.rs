@@ -18,6 +18,11 @@ pub(crate) const PROFILE_FLAGS: &[(&str, Option<&str>, &str)] = &[
         "Write a block profile to file: waits for pthread mutexes (C, C++) by where they waited",
     ),
     (
+        "trace",
+        Some("file"),
+        "Write an execution trace to file (one per process; open it with oxprof trace file)",
+    ),
+    (
         "wall",
         None,
         "Sample wall-clock time instead of CPU time in the CPU profile",
@@ -90,6 +95,7 @@ pub(crate) fn take_profile_flag(
         "cpuprofile" => settings.cpu_profile = Some(value.into()),
         "memprofile" => settings.mem_profile = Some(value.into()),
         "blockprofile" => settings.block_profile = Some(value.into()),
+        "trace" => settings.trace = Some(value.into()),
         "rate" => {
             settings.cpu_rate = number("want samples per second from 1 to 5000", &|n| {
                 (1..=5000).contains(&n)
@@ -141,6 +147,8 @@ mod tests {
             "cpu.out",
             "--memprofile=mem.out",
             "-blockprofile=b.out",
+            "--trace",
+            "t.out",
             "--wall",
             "-rate",
             "250",
@@ -151,10 +159,11 @@ mod tests {
         assert_eq!(s.cpu_profile.as_deref(), Some("cpu.out".as_ref()));
         assert_eq!(s.mem_profile.as_deref(), Some("mem.out".as_ref()));
         assert_eq!(s.block_profile.as_deref(), Some("b.out".as_ref()));
+        assert_eq!(s.trace.as_deref(), Some("t.out".as_ref()));
         assert!(s.wall);
         assert_eq!(s.cpu_rate, 250);
         assert_eq!(s.mem_profile_rate, Some(4096));
-        assert_eq!(taken, [2, 1, 1, 1, 2, 1, 0], "others are left alone");
+        assert_eq!(taken, [2, 1, 1, 2, 1, 2, 1, 0], "others are left alone");
     }
 
     #[test]

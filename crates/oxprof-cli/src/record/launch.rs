@@ -18,10 +18,12 @@ pub(crate) enum Kind {
     Cpu,
     Heap,
     Block,
+    /// An execution trace: one process's, never merged.
+    Trace,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 3] = [Kind::Cpu, Kind::Heap, Kind::Block];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Cpu, Kind::Heap, Kind::Block, Kind::Trace];
 
     /// The profile's name in messages.
     pub(crate) fn describe(self, wall: bool) -> &'static str {
@@ -30,6 +32,7 @@ impl Kind {
             Kind::Cpu => "CPU profile",
             Kind::Heap => "heap profile",
             Kind::Block => "block profile",
+            Kind::Trace => "execution trace",
         }
     }
 
@@ -39,6 +42,25 @@ impl Kind {
             Kind::Cpu => settings.cpu_profile.as_deref(),
             Kind::Heap => settings.mem_profile.as_deref(),
             Kind::Block => settings.block_profile.as_deref(),
+            Kind::Trace => settings.trace.as_deref(),
+        }
+    }
+
+    /// The settings' path for this kind, to change it.
+    pub(crate) fn path_mut(self, settings: &mut Settings) -> &mut Option<PathBuf> {
+        match self {
+            Kind::Cpu => &mut settings.cpu_profile,
+            Kind::Heap => &mut settings.mem_profile,
+            Kind::Block => &mut settings.block_profile,
+            Kind::Trace => &mut settings.trace,
+        }
+    }
+
+    /// The command that opens a file of this kind.
+    pub(crate) fn viewer(self) -> &'static str {
+        match self {
+            Kind::Trace => "oxprof trace",
+            _ => "oxprof -top",
         }
     }
 }
@@ -61,16 +83,11 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// `settings` with its paths absolute (the program may change directory).
     pub(crate) fn new(library: PathBuf, mut settings: Settings) -> Result<Recorder> {
-        for path in [
-            &mut settings.cpu_profile,
-            &mut settings.mem_profile,
-            &mut settings.block_profile,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            *path = std::path::absolute(&*path)
-                .with_context(|| format!("{}: cannot make it absolute", path.display()))?;
+        for kind in Kind::ALL {
+            if let Some(path) = kind.path_mut(&mut settings) {
+                *path = std::path::absolute(&*path)
+                    .with_context(|| format!("{}: cannot make it absolute", path.display()))?;
+            }
         }
         // The preload compares it with each process's parent to tell the program from the
         // children it starts.

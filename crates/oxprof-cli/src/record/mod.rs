@@ -56,12 +56,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow!("-o {}: cannot create it: {e}", dir.display()))?;
         for kind in Kind::ALL {
-            let path = match kind {
-                Kind::Cpu => &mut settings.cpu_profile,
-                Kind::Heap => &mut settings.mem_profile,
-                Kind::Block => &mut settings.block_profile,
-            };
-            if let Some(path) = path {
+            if let Some(path) = kind.path_mut(&mut settings) {
                 *path = dir.join(&*path);
             }
         }
@@ -158,15 +153,18 @@ fn report(name: &str, settings: &Settings, status: ExitStatus, written: &[Writte
             shown(&file.path).display()
         )?;
     }
-    let first = written
-        .iter()
-        .find(|w| w.child.is_none())
-        .unwrap_or(&written[0]);
-    writeln!(
-        err,
-        "oxprof: view with: oxprof -top {}",
-        shown(&first.path).display()
-    )?;
+    // One command per viewer: the program's own file first.
+    for viewer in ["oxprof -top", "oxprof trace"] {
+        let mut files = written.iter().filter(|w| w.kind.viewer() == viewer);
+        let Some(first) = files.clone().find(|w| w.child.is_none()).or(files.next()) else {
+            continue;
+        };
+        writeln!(
+            err,
+            "oxprof: view with: {viewer} {}",
+            shown(&first.path).display()
+        )?;
+    }
     Ok(())
 }
 

@@ -498,3 +498,129 @@ fn oxprof_record_and_cargo_oxprof_run_profile_a_rust_program() {
         "oxprof_fixture::alloc_heavy"
     );
 }
+
+/// The trace at `path`, which must parse whole.
+fn read_trace(path: &Path) -> oxprof_trace::Trace {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let trace = oxprof_trace::parse(&data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
+    trace
+}
+
+/// The CPU samples of `trace`: each one's thread and functions, leaf first.
+fn trace_samples(trace: &oxprof_trace::Trace) -> Vec<(u64, Vec<String>)> {
+    trace
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            oxprof_trace::EventKind::CpuSample { stack } => Some((
+                e.thread,
+                oxprof_trace::timeline::stack_functions(trace, stack),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn cargo_oxprof_test_traces_each_binary_apart() {
+    let dir = scratch("cargo-trace");
+    let out = cargo_oxprof(&dir, "test", &["--trace", "t.trace"]);
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    // The library's unit tests, the program's, the integration tests: one process each.
+    for (binary, comm) in [
+        ("oxprof_fixture", "oxprof_fixture-"),
+        ("oxprof-fixture", "oxprof_fixture-"),
+        ("work", "work-"),
+    ] {
+        let path = dir.join(format!("t.trace.{binary}"));
+        assert!(
+            said.contains(&format!(
+                "oxprof: execution trace of {binary} (1 process): t.trace.{binary}\n"
+            )),
+            "{said}"
+        );
+        let trace = read_trace(&path);
+        assert!(
+            trace.threads.values().any(|t| t.name.starts_with(comm)),
+            "{binary}: the harness's main thread: {:?}",
+            trace.threads
+        );
+        assert!(
+            trace_samples(&trace).is_empty(),
+            "no CPU profile, no samples"
+        );
+    }
+    assert!(!dir.join("t.trace").exists(), "{said}");
+    assert!(
+        said.contains("oxprof: view with: oxprof trace t.trace.oxprof_fixture"),
+        "{said}"
+    );
+    assert!(!said.contains("oxprof -top"), "no profile to show: {said}");
+}
+
+#[test]
+fn oxprof_record_and_cargo_oxprof_run_trace_a_rust_program() {
+    let dir = scratch("cargo-run-trace");
+    let out = cargo_oxprof(
+        &dir,
+        "run",
+        &[
+            "--trace",
+            "run.trace",
+            "--cpuprofile",
+            "cpu.out",
+            "--",
+            "30",
+        ],
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("oxprof: view with: oxprof -top cpu.out\n")
+            && said.contains("oxprof: view with: oxprof trace run.trace\n"),
+        "{said}"
+    );
+    let trace = read_trace(&dir.join("run.trace"));
+    let main = trace
+        .threads
+        .values()
+        .find(|t| t.name == "oxprof-fixture")
+        .unwrap_or_else(|| panic!("the program's thread: {:?}", trace.threads));
+    // With the CPU profile on, its samples are in the trace, on the program's thread.
+    let samples = trace_samples(&trace);
+    assert!(
+        samples
+            .iter()
+            .any(|(tid, f)| *tid == main.tid && f.iter().any(|f| f == "oxprof_fixture::hot_spin")),
+        "{samples:?}"
+    );
+
+    let program = shared("fixture-target").join("debug/oxprof-fixture");
+    let out = record(
+        &dir,
+        &[
+            "-o",
+            "traces",
+            "-trace",
+            "r.trace",
+            "--",
+            program.to_str().unwrap(),
+            "5",
+        ],
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("oxprof: view with: oxprof trace traces/r.trace"),
+        "{said}"
+    );
+    let trace = read_trace(&dir.join("traces/r.trace"));
+    assert!(
+        trace.threads.values().any(|t| t.name == "oxprof-fixture"),
+        "{:?}",
+        trace.threads
+    );
+    assert!(trace_samples(&trace).is_empty());
+}

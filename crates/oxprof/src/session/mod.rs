@@ -23,7 +23,12 @@
 //! }
 //! ```
 //!
-//! Files are written whole or not at all: each goes to a temporary name beside its path and is
+//! An execution trace (`Settings::trace`, feature `trace`) is the exception: it is streamed to
+//! its file while the process runs and finished when it ends; a child forked without `exec`
+//! records none (the tracer's thread stays in the parent), one that runs `exec` traces itself
+//! into `<file>.<pid>`.
+//!
+//! Profile files are written whole or not at all: each goes to a temporary name beside its path and is
 //! renamed into place, so a crash while writing leaves no torn profile.
 
 mod ending;
@@ -45,6 +50,8 @@ struct Running {
     cpu: Option<Profiler>,
     /// Whether this process writes `<file>.<pid>`: it is not the process the launcher started.
     child: bool,
+    /// Where this process's trace is being written, while one is.
+    trace: Option<PathBuf>,
 }
 
 static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
@@ -86,21 +93,73 @@ pub fn start(settings: Settings) -> io::Result<()> {
     if settings.block_profile.is_some() {
         crate::block::set_rate(1);
     }
-    let cpu = match settings.cpu_profile {
-        Some(_) => Some(start_cpu(&settings)?),
-        None => None,
-    };
     // SAFETY: getppid has no preconditions.
     let parent = unsafe { libc::getppid() } as u32;
     let child = settings.launcher_pid.is_some_and(|pid| pid != parent);
+    // The trace first, so that it has the CPU profile's first samples.
+    let trace = match &settings.trace {
+        Some(path) => Some(start_trace(&destination(path, child))?),
+        None => None,
+    };
+    let cpu = match settings.cpu_profile {
+        Some(_) => match start_cpu(&settings) {
+            Ok(cpu) => Some(cpu),
+            Err(e) => {
+                if trace.is_some() {
+                    let _ = stop_trace();
+                }
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     *slot = Some(Running {
         settings,
         cpu,
         child,
+        trace,
     });
     drop(slot);
     fork::register();
     ending::register()
+}
+
+/// Where this process writes the file asked for at `path`: `<path>.<pid>` in a child.
+fn destination(path: &Path, child: bool) -> PathBuf {
+    match child {
+        true => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(format!(".{}", std::process::id()));
+            PathBuf::from(name)
+        }
+        false => path.to_owned(),
+    }
+}
+
+/// Starts tracing into `path` (streamed: a trace is written as it goes, and a trace cut
+/// short still reads up to its last whole generation).
+#[cfg(feature = "trace")]
+fn start_trace(path: &Path) -> io::Result<PathBuf> {
+    let file = File::create(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))?;
+    crate::trace::start(BufWriter::new(file))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot start the trace: {e}")))?;
+    Ok(path.to_owned())
+}
+
+#[cfg(not(feature = "trace"))]
+fn start_trace(_path: &Path) -> io::Result<PathBuf> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "an execution trace needs oxprof's trace feature",
+    ))
+}
+
+/// Writes the trace's last generation and closes its file.
+fn stop_trace() -> io::Result<()> {
+    #[cfg(feature = "trace")]
+    crate::trace::stop()?;
+    Ok(())
 }
 
 fn start_cpu(settings: &Settings) -> io::Result<Profiler> {
@@ -150,15 +209,9 @@ fn write_all(running: Running) -> Vec<io::Result<PathBuf>> {
         settings,
         cpu,
         child,
+        trace,
     } = running;
-    let destination = |path: &Path| match child {
-        true => {
-            let mut name = path.as_os_str().to_owned();
-            name.push(format!(".{}", std::process::id()));
-            PathBuf::from(name)
-        }
-        false => path.to_owned(),
-    };
+    let destination = |path: &Path| destination(path, child);
     let mut results = Vec::new();
     if let Some(path) = &settings.cpu_profile {
         results.push(write_file(&destination(path), |w| match cpu {
@@ -176,6 +229,12 @@ fn write_all(running: Running) -> Vec<io::Result<PathBuf>> {
     if let Some(path) = &settings.block_profile {
         results.push(write_file(&destination(path), |w| {
             crate::block::profile()?.write_to(w)
+        }));
+    }
+    // Last: the CPU profile has stopped, so the trace has all of its samples.
+    if let Some(path) = trace {
+        results.push(stop_trace().map(|()| path.clone()).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
         }));
     }
     results
@@ -219,6 +278,12 @@ fn restart_in_child() {
     };
     running.child = true;
     std::mem::forget(running.cpu.take());
+    // The tracer's thread stayed in the parent, and its file is the parent's: the child
+    // records nothing (a child that runs `exec` traces itself anew).
+    if running.trace.take().is_some() {
+        #[cfg(feature = "trace")]
+        crate::trace::forget_in_child();
+    }
     if running.settings.cpu_profile.is_some() {
         running.cpu = start_cpu(&running.settings)
             .map_err(|e| eprintln!("oxprof: in child {}: {e}", std::process::id()))

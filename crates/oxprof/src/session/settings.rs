@@ -9,6 +9,7 @@ use std::path::PathBuf;
 const CPU_PROFILE: &str = "OXPROF_CPUPROFILE";
 const MEM_PROFILE: &str = "OXPROF_MEMPROFILE";
 const BLOCK_PROFILE: &str = "OXPROF_BLOCKPROFILE";
+const TRACE: &str = "OXPROF_TRACE";
 const WALL: &str = "OXPROF_WALL";
 const CPU_RATE: &str = "OXPROF_RATE";
 const MEM_PROFILE_RATE: &str = "OXPROF_MEMPROFILERATE";
@@ -35,10 +36,11 @@ pub const VERSION_VAR: &str = "OXPROF_VERSION";
 /// ```
 /// assert!(oxprof::session::ENV_VARS.contains(&"OXPROF_CPUPROFILE"));
 /// ```
-pub const ENV_VARS: [&str; 7] = [
+pub const ENV_VARS: [&str; 8] = [
     CPU_PROFILE,
     MEM_PROFILE,
     BLOCK_PROFILE,
+    TRACE,
     WALL,
     CPU_RATE,
     MEM_PROFILE_RATE,
@@ -66,6 +68,10 @@ pub struct Settings {
     pub mem_profile: Option<PathBuf>,
     /// Where the block profile goes (`-blockprofile`), every recorded wait (rate 1).
     pub block_profile: Option<PathBuf>,
+    /// Where the execution trace goes (`-trace`, [`oxprof::trace`](crate::trace) with the
+    /// `trace` feature): streamed while the process runs, a generation about every second, the
+    /// last one written when it ends. A trace is one process's: each process writes its own.
+    pub trace: Option<PathBuf>,
     /// Wall-clock time instead of CPU time in the CPU profile (`-wall`).
     pub wall: bool,
     /// CPU samples per second of each thread, 1 to 5000 (default 100).
@@ -83,6 +89,7 @@ impl Default for Settings {
             cpu_profile: None,
             mem_profile: None,
             block_profile: None,
+            trace: None,
             wall: false,
             cpu_rate: 100,
             mem_profile_rate: None,
@@ -92,13 +99,16 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Whether any profile is requested.
+    /// Whether any profile (or a trace) is requested.
     ///
     /// ```
     /// assert!(!oxprof::session::Settings::default().any());
     /// ```
     pub fn any(&self) -> bool {
-        self.cpu_profile.is_some() || self.mem_profile.is_some() || self.block_profile.is_some()
+        self.cpu_profile.is_some()
+            || self.mem_profile.is_some()
+            || self.block_profile.is_some()
+            || self.trace.is_some()
     }
 
     /// The settings the environment gives (every variable of [`ENV_VARS`] that is set and not
@@ -154,6 +164,7 @@ impl Settings {
             cpu_profile: get(CPU_PROFILE).map(PathBuf::from),
             mem_profile: get(MEM_PROFILE).map(PathBuf::from),
             block_profile: get(BLOCK_PROFILE).map(PathBuf::from),
+            trace: get(TRACE).map(PathBuf::from),
             wall: number(WALL, "0 or 1", &|n| n <= 1)? == Some(1),
             cpu_rate: number(
                 CPU_RATE,
@@ -194,6 +205,7 @@ impl Settings {
             (CPU_PROFILE, &self.cpu_profile),
             (MEM_PROFILE, &self.mem_profile),
             (BLOCK_PROFILE, &self.block_profile),
+            (TRACE, &self.trace),
         ];
         for (name, path) in paths {
             if let Some(path) = path {
@@ -235,6 +247,7 @@ mod tests {
             cpu_profile: Some("/a/cpu.out".into()),
             mem_profile: Some("mem.out".into()),
             block_profile: Some("/b/block.out".into()),
+            trace: Some("/c/app.trace".into()),
             wall: true,
             cpu_rate: 997,
             mem_profile_rate: Some(4096),

@@ -88,6 +88,12 @@ pub fn stop() -> io::Result<()> {
     collector::detach_writer()
 }
 
+/// In a child just forked from a tracing process: the collector thread stayed in the parent,
+/// so nothing would ever empty the child's buffers; the child stops recording.
+pub(crate) fn forget_in_child() {
+    buffer::GENERATION.store(0, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Whether events are being recorded (by [`start`] or a [`FlightRecorder`]): one relaxed
 /// load, for skipping work that only feeds the trace. Go's `trace.IsEnabled`.
 ///
