@@ -7,7 +7,8 @@ use std::io::Read;
 use flate2::{read::MultiGzDecoder, write::GzEncoder, Compression};
 use oxprof_profile::{Profile, ValueType};
 use oxprof_push::labels::{self, NAME, SERVICE_NAME};
-use oxprof_push::proto::{LabelPair, PushRequest};
+use oxprof_push::proto::{LabelPair, PushRequest, RawProfileSeries, RawSample};
+use serde_json::Value;
 
 use crate::Error;
 
@@ -93,6 +94,78 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 4), Compression::fast());
     std::io::Write::write_all(&mut encoder, data).expect("writing to a Vec cannot fail");
     encoder.finish().expect("writing to a Vec cannot fail")
+}
+
+/// A `PushRequest` in proto3's JSON form, as Connect clients send it with
+/// `Content-Type: application/json`: `{"series": [{"labels": [{"name", "value"}], "samples":
+/// [{"rawProfile": base64, "ID"}]}]}` (original field names taken too). Fails with
+/// [`Error::BadInput`] naming what is wrong.
+///
+/// ```
+/// let body = br#"{"series": [{"labels": [{"name": "service_name", "value": "api"}],
+///     "samples": [{"rawProfile": "cHByb2Y=", "ID": "7"}]}]}"#;
+/// let push = oxprof_store::ingest::push_from_json(body)?;
+/// assert_eq!(push.series[0].samples[0].raw_profile, b"pprof");
+/// let err = oxprof_store::ingest::push_from_json(br#"{"series": 5}"#).unwrap_err();
+/// assert_eq!(err.to_string(), "\"series\" is not a list");
+/// # Ok::<(), oxprof_store::Error>(())
+/// ```
+pub fn push_from_json(body: &[u8]) -> Result<PushRequest, Error> {
+    json_push(body).map_err(Error::BadInput)
+}
+
+fn json_push(body: &[u8]) -> Result<PushRequest, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let list = |v: &Value, key: &str| -> Result<Vec<Value>, String> {
+        match v.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(_) => Err(format!("\"{key}\" is not a list")),
+        }
+    };
+    let string = |v: &Value, keys: &[&str]| -> Result<String, String> {
+        match keys.iter().find_map(|k| v.get(*k)) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(format!("\"{}\" is not a string", keys[0])),
+        }
+    };
+    let mut request = PushRequest::default();
+    for series in list(&value, "series")? {
+        let mut out = RawProfileSeries::default();
+        for label in list(&series, "labels")? {
+            out.labels.push(LabelPair::new(
+                string(&label, &["name"])?,
+                string(&label, &["value"])?,
+            ));
+        }
+        for sample in list(&series, "samples")? {
+            let encoded = string(&sample, &["rawProfile", "raw_profile"])?;
+            let raw_profile = base64_decode(&encoded)
+                .ok_or_else(|| "\"rawProfile\" is not base64".to_string())?;
+            out.samples.push(RawSample {
+                raw_profile,
+                id: string(&sample, &["ID", "id"])?,
+            });
+        }
+        request.series.push(out);
+    }
+    Ok(request)
+}
+
+/// Standard or URL-safe base64, padded or not, as proto3's JSON allows.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine;
+    let config = general_purpose::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let standard = GeneralPurpose::new(&base64::alphabet::STANDARD, config);
+    let url_safe = GeneralPurpose::new(&base64::alphabet::URL_SAFE, config);
+    standard
+        .decode(text)
+        .or_else(|_| url_safe.decode(text))
+        .ok()
 }
 
 /// Checks a push and turns it into items: every series' labels ([`labels::check`]), every

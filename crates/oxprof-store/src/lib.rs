@@ -55,6 +55,7 @@ use std::fmt;
 
 pub mod ingest;
 mod merge;
+pub mod multipart;
 pub mod query;
 mod store;
 pub mod time;

@@ -3,14 +3,14 @@
 //! whole by `oxprof_store::ingest` and stored in one transaction, or refused with a 4xx and
 //! nothing stored.
 
-use base64::Engine;
-use oxprof_push::proto::{LabelPair, PushRequest, RawProfileSeries, RawSample};
+use oxprof_push::proto::PushRequest;
 use oxprof_store::ingest::{self, Legacy, Limits};
+use oxprof_store::multipart;
 use oxprof_store::{time::now_nanos, Store};
 use prost::Message;
 use serde_json::{json, Value};
 
-use super::{multipart, status_of, text, Request, MAX_BODY};
+use super::{status_of, text, Request, MAX_BODY};
 use crate::web::app::Answer;
 
 /// The most a gzipped push may inflate to.
@@ -77,7 +77,7 @@ pub(super) fn push(store: &Store, request: &Request) -> Answer {
         }
     };
     let decoded = if json {
-        from_json(&body)
+        ingest::push_from_json(&body).map_err(|e| e.to_string())
     } else {
         PushRequest::decode(body.as_slice())
             .map_err(|e| format!("the body is not a push.v1.PushRequest: {e}"))
@@ -112,61 +112,6 @@ fn media_type(value: Option<&str>) -> String {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase()
-}
-
-/// A `PushRequest` in proto3's JSON form: `{"series": [{"labels": [{"name", "value"}],
-/// "samples": [{"rawProfile": base64, "ID"}]}]}` (original field names taken too).
-fn from_json(body: &[u8]) -> Result<PushRequest, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
-    let list = |v: &Value, key: &str| -> Result<Vec<Value>, String> {
-        match v.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => Ok(items.clone()),
-            Some(_) => Err(format!("\"{key}\" is not a list")),
-        }
-    };
-    let string = |v: &Value, keys: &[&str]| -> Result<String, String> {
-        match keys.iter().find_map(|k| v.get(*k)) {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(format!("\"{}\" is not a string", keys[0])),
-        }
-    };
-    let mut request = PushRequest::default();
-    for series in list(&value, "series")? {
-        let mut out = RawProfileSeries::default();
-        for label in list(&series, "labels")? {
-            out.labels.push(LabelPair::new(
-                string(&label, &["name"])?,
-                string(&label, &["value"])?,
-            ));
-        }
-        for sample in list(&series, "samples")? {
-            let encoded = string(&sample, &["rawProfile", "raw_profile"])?;
-            let raw_profile = base64_decode(&encoded)
-                .ok_or_else(|| "\"rawProfile\" is not base64".to_string())?;
-            out.samples.push(RawSample {
-                raw_profile,
-                id: string(&sample, &["ID", "id"])?,
-            });
-        }
-        request.series.push(out);
-    }
-    Ok(request)
-}
-
-/// Standard or URL-safe base64, padded or not, as proto3's JSON allows.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
-    let config = general_purpose::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let standard = GeneralPurpose::new(&base64::alphabet::STANDARD, config);
-    let url_safe = GeneralPurpose::new(&base64::alphabet::URL_SAFE, config);
-    standard
-        .decode(text)
-        .or_else(|_| url_safe.decode(text))
-        .ok()
 }
 
 /// `POST /ingest?name=app{k=v}&from=..&until=..&format=..`: a raw body, or a multipart form

@@ -3,13 +3,12 @@
 //! or its legacy `/ingest` form; it keeps what they send in `oxprof_store`, answers queries,
 //! and serves a web UI that opens a chosen range in the analyzer's views.
 //!
-//! [`ingest`] reads pushes and uploads, [`multipart`] their form bodies, [`api`] answers the
+//! [`ingest`] reads pushes and uploads (their decoders are `oxprof_store`'s), [`api`] answers the
 //! queries and mounts the analyzer; this file reads the flags and runs the server: a few
 //! threads taking requests from `tiny_http`, and one enforcing retention.
 
 mod api;
 mod ingest;
-mod multipart;
 
 use std::io::Read;
 use std::net::IpAddr;

@@ -1,14 +1,29 @@
-//! `multipart/form-data` bodies (RFC 7578), as Pyroscope's legacy clients send profiles: the
-//! parts' names and contents, nothing more.
+//! `multipart/form-data` bodies (RFC 7578), as Pyroscope's legacy clients send profiles to
+//! `/ingest`: the parts' names and contents, nothing more.
 
 /// One part of a form.
-pub(super) struct Part<'a> {
+///
+/// ```
+/// let part = oxprof_store::multipart::Part { name: "profile".into(), data: b"bytes" };
+/// assert_eq!(part.data.len(), 5);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part<'a> {
+    /// The `name` of its `Content-Disposition`.
     pub name: String,
+    /// Its bytes.
     pub data: &'a [u8],
 }
 
 /// The parts of `body`, whose boundary `content_type` gives.
-pub(super) fn parse<'a>(body: &'a [u8], content_type: &str) -> Result<Vec<Part<'a>>, String> {
+///
+/// ```
+/// let body = b"--b\r\nContent-Disposition: form-data; name=\"profile\"\r\n\r\npprof\r\n--b--\r\n";
+/// let parts = oxprof_store::multipart::parse(body, "multipart/form-data; boundary=b")?;
+/// assert_eq!((parts[0].name.as_str(), parts[0].data), ("profile", &b"pprof"[..]));
+/// # Ok::<(), String>(())
+/// ```
+pub fn parse<'a>(body: &'a [u8], content_type: &str) -> Result<Vec<Part<'a>>, String> {
     let boundary = content_type
         .split(';')
         .filter_map(|p| p.trim().strip_prefix("boundary="))
