@@ -39,8 +39,8 @@ pub fn summarize(file: &str) -> Result<(), String> {
             .collect();
         let units = base[0].num("units");
         let events = units * t as f64 * EVENTS_PER_UNIT as f64;
-        let rate =
-            events / median(&base.iter().map(|r| r.num("work_cpu")).collect::<Vec<_>>()) / t as f64;
+        // Each thread's events over its CPU time: all events over the workers' total.
+        let rate = events / median(&base.iter().map(|r| r.num("work_cpu")).collect::<Vec<_>>());
         let loads: Vec<f64> = by_mode.values().flatten().map(|r| r.num("load")).collect();
         println!(
             "\n{t} thread(s), {units} units each, {:.2} M trace events/s per thread with no subscriber, {} rounds, load average {:.1} ({})",
