@@ -1,6 +1,9 @@
 //! `multipart/form-data` bodies (RFC 7578), as Pyroscope's legacy clients send profiles to
 //! `/ingest`: the parts' names and contents, nothing more.
 
+/// The longest boundary RFC 2046 allows.
+const MAX_BOUNDARY: usize = 70;
+
 /// One part of a form.
 ///
 /// ```
@@ -31,6 +34,11 @@ pub fn parse<'a>(body: &'a [u8], content_type: &str) -> Result<Vec<Part<'a>>, St
         .map(|b| b.trim_matches('"'))
         .filter(|b| !b.is_empty())
         .ok_or("the Content-Type names no boundary")?;
+    if boundary.len() > MAX_BOUNDARY {
+        return Err(format!(
+            "the boundary is longer than {MAX_BOUNDARY} characters"
+        ));
+    }
     let delimiter = format!("--{boundary}");
     let mut at = find(body, delimiter.as_bytes(), 0).ok_or("no boundary in the body")?;
     let mut parts = Vec::new();
@@ -72,12 +80,10 @@ fn skip_line_end(body: &[u8], at: usize) -> usize {
     }
 }
 
+/// In linear time whatever the bytes: a body crafted to match every boundary but its last
+/// byte must not make the search quadratic.
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|i| i + from)
 }
 
 #[cfg(test)]
@@ -95,6 +101,28 @@ mod tests {
         assert_eq!(names, ["profile", "sample_type_config"]);
         assert_eq!(parts[0].data, b"\x1f\x8b\r\nbin");
         assert_eq!(parts[1].data, b"{}");
+    }
+
+    #[test]
+    fn a_body_crafted_against_the_search_is_read_in_linear_time() {
+        // Every position matches the delimiter but for its last byte.
+        let boundary = "a".repeat(MAX_BOUNDARY - 1) + "b";
+        let mut body =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"p\"\r\n\r\n");
+        body.push_str(&"a".repeat(4 << 20));
+        let started = std::time::Instant::now();
+        let err = parse(
+            body.as_bytes(),
+            &format!("multipart/form-data; boundary={boundary}"),
+        );
+        assert_eq!(err.unwrap_err(), "a part does not end");
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        let long = "a".repeat(MAX_BOUNDARY + 1);
+        let err = parse(b"", &format!("multipart/form-data; boundary={long}"));
+        assert_eq!(
+            err.unwrap_err(),
+            "the boundary is longer than 70 characters"
+        );
     }
 
     #[test]
