@@ -37,15 +37,19 @@ mod tests {
         black_box(0x5eed)
     }
 
-    /// The dump in the three forms, taken while the six tasks wait; and the same by
-    /// `dump_tasks` in the counted text.
-    fn dumps() -> ([Vec<u8>; 3], Vec<u8>) {
+    /// Runs `dump` on a fresh two-worker runtime while the six tasks wait, then lets them
+    /// finish. One dump per runtime, and the runtime's shutdown bounded: tokio's multi-thread
+    /// dumps can leave a worker waiting forever in the dump's barrier when dumps follow each
+    /// other (tokio#7478, tokio#8370), and a plain drop would wait for that worker.
+    fn while_six_tasks_wait<T: Send + 'static, F: std::future::Future<Output = T>>(
+        dump: impl FnOnce(tokio::runtime::Handle) -> F,
+    ) -> T {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_time()
             .build()
             .unwrap();
-        rt.block_on(async {
+        let out = rt.block_on(async {
             let notify = Arc::new(Notify::new());
             let lock = Arc::new(Mutex::new(0));
             let held = lock.lock().await;
@@ -63,27 +67,12 @@ mod tests {
             // Until every task has reached its wait.
             tokio::time::sleep(Duration::from_millis(100)).await;
 
-            let handle = tokio::runtime::Handle::current();
-            let dump = tokio::time::timeout(Duration::from_secs(10), handle.dump())
-                .await
-                .expect("the dump finishes");
-            let forms = tokio::task::spawn_blocking(move || {
-                [0, 1, 2].map(|debug| {
-                    let mut out = Vec::new();
-                    oxprof::threads::write_tasks(&dump, debug, &mut out).unwrap();
-                    out
-                })
-            })
-            .await
-            .unwrap();
-            let mut text = Vec::new();
-            tokio::time::timeout(
-                Duration::from_secs(10),
-                oxprof::threads::dump_tasks(&handle, 1, &mut text),
+            let out = tokio::time::timeout(
+                Duration::from_secs(60),
+                dump(tokio::runtime::Handle::current()),
             )
             .await
-            .expect("the dump finishes")
-            .unwrap();
+            .expect("the dump finishes");
 
             notify.notify_waiters();
             drop(held);
@@ -91,8 +80,35 @@ mod tests {
                 task.await.unwrap();
             }
             sleeper.abort();
-            (forms, text)
-        })
+            out
+        });
+        rt.shutdown_timeout(Duration::from_secs(10));
+        out
+    }
+
+    /// The dump in the three forms; and, from another runtime, `dump_tasks` in the counted
+    /// text.
+    fn dumps() -> ([Vec<u8>; 3], Vec<u8>) {
+        let forms = while_six_tasks_wait(|handle| async move {
+            let dump = handle.dump().await;
+            tokio::task::spawn_blocking(move || {
+                [0, 1, 2].map(|debug| {
+                    let mut out = Vec::new();
+                    oxprof::threads::write_tasks(&dump, debug, &mut out).unwrap();
+                    out
+                })
+            })
+            .await
+            .unwrap()
+        });
+        let text = while_six_tasks_wait(|handle| async move {
+            let mut text = Vec::new();
+            oxprof::threads::dump_tasks(&handle, 1, &mut text)
+                .await
+                .unwrap();
+            text
+        });
+        (forms, text)
     }
 
     /// How many tasks the profile counts at stacks that go through `function`.
