@@ -544,6 +544,111 @@ pub fn samples_in_regions(view: &View, name: StrId) -> Vec<(usize, StackId)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::{Events, GenerationEncoder};
+
+    /// A thread running regions "op" of 1, 2, ... 1000 ns, each 2000 ns after the previous
+    /// one's start, inside one region "all", with a wait of 300 ns after every tenth; another
+    /// thread releasing each of those waits 100 ns before it ends; a task spanning it all.
+    fn encoded() -> View {
+        let mut g = GenerationEncoder::new(1, 0, 0);
+        g.strings(1, [(1, "op"), (2, "all"), (3, "lock"), (4, "job")]);
+        let mut e = Events::new(0);
+        let mut releases = Events::new(0);
+        e.thread_start(10);
+        e.task_begin(50, 9, 0, 4);
+        e.region_begin(100, 9, 2);
+        for i in 1..=1000u64 {
+            let start = i * 2000;
+            e.region_begin(start, 9, 1);
+            e.region_end(start + i, 9, 1);
+            if i % 10 == 0 {
+                e.wait(start + 1300, start + 1000, 3, 0x40, i, 0);
+                releases.unblock(start + 1200, 0x40, i, 0);
+            }
+        }
+        e.region_end(2_100_000, 9, 2);
+        e.task_end(2_100_000, 9);
+        e.thread_end(2_200_000);
+        g.events(1, &e);
+        g.events(2, &releases);
+        let mut file = crate::wire::MAGIC.to_vec();
+        file.extend(g.finish(3_000_000));
+        let trace = crate::parse(&file).unwrap();
+        View::new(Timeline::new(&trace))
+    }
+
+    #[test]
+    fn latencies_of_an_encoded_trace_are_exact() {
+        let view = encoded();
+        let l = latencies(&view);
+        let op = l
+            .iter()
+            .find(|l| l.of == Of::Region && l.name == StrId(1))
+            .unwrap();
+        assert_eq!(
+            (op.count, op.p50, op.p90, op.p99, op.max),
+            (1000, 500, 900, 990, 1000)
+        );
+        assert_eq!(op.total, 500_500);
+        assert_eq!(
+            op.buckets,
+            [
+                (1, 1),
+                (2, 3),
+                (5, 5),
+                (10, 10),
+                (20, 30),
+                (50, 50),
+                (100, 100),
+                (200, 300),
+                (500, 500),
+                (1000, 1)
+            ]
+        );
+        let job = l.iter().find(|l| l.of == Of::Task).unwrap();
+        assert_eq!((job.count, job.max), (1, 2_099_950));
+    }
+
+    #[test]
+    fn breakdown_of_an_encoded_trace_is_exact() {
+        let view = encoded();
+        let trace_spans = [ThreadSpan {
+            start: 10,
+            end: 2_200_000,
+            cpu_start: None,
+        }];
+        let b = breakdown(&view, &trace_spans, 0, 3_000_000);
+        let t = &b.threads[0];
+        assert_eq!(t.alive, 2_199_990);
+        // "all" is 2,099,900 ns; the ops and the waits inside it are not its own.
+        assert_eq!(t.in_regions, 2_099_900 - 100 * 300);
+        assert_eq!(t.outside, 2_199_990 - 2_099_900);
+        // 100 waits of 300 ns: 100 ns of each after the release.
+        assert_eq!(t.waits.len(), 1);
+        assert_eq!(
+            (t.waits[0].count, t.blocked(), t.runnable()),
+            (100, 20_000, 10_000)
+        );
+        let op = b.regions.iter().find(|r| r.name == StrId(1)).unwrap();
+        assert_eq!((op.count, op.total, op.self_time), (1000, 500_500, 500_500));
+        assert_eq!(
+            b.tasks,
+            [TaskTime {
+                task: 9,
+                name: StrId(4),
+                span: 2_099_950,
+                in_regions: 2_099_900 - 30_000,
+                blocked: 20_000,
+                runnable: 10_000,
+                regions: 1001,
+            }]
+        );
+        // A range holding regions 1..=10 (2000..22000): 10 ops, one wait.
+        let b = breakdown(&view, &trace_spans, 2000, 22_000);
+        let op = b.regions.iter().find(|r| r.name == StrId(1)).unwrap();
+        assert_eq!((op.count, op.total), (10, 55));
+        assert_eq!(b.threads[0].blocked() + b.threads[0].runnable(), 300);
+    }
 
     #[test]
     fn buckets_are_one_two_five() {

@@ -339,20 +339,22 @@ impl Timeline {
             .collect();
         tasks.sort_by_key(|t| (t.start, t.id));
         lanes.sort_by_key(|l| l.tid);
-        // Waits were found before lanes and slices were sorted: locate them now.
+        // Waits were found before lanes and slices were sorted: locate them now, by thread
+        // and end, in one pass over the slices (a search per wait would be quadratic).
+        let mut wait_at: HashMap<(u64, u64), (usize, usize)> = HashMap::new();
+        for (li, lane) in lanes.iter().enumerate() {
+            for (si, s) in lane.slices.iter().enumerate() {
+                if matches!(s.kind, SliceKind::Wait { .. }) {
+                    wait_at.entry((lane.tid, s.end)).or_insert((li, si));
+                }
+            }
+        }
         let mut flows = Vec::new();
         for (waker, tid, wait_end) in waits {
             let Some(&(from_thread, from_time)) = unblock_at.get(&waker) else {
                 continue;
             };
-            let Some(li) = lanes.iter().position(|l| l.tid == tid) else {
-                continue;
-            };
-            let found = lanes[li]
-                .slices
-                .iter()
-                .position(|s| matches!(s.kind, SliceKind::Wait { .. }) && s.end == wait_end);
-            if let Some(si) = found {
+            if let Some(&(li, si)) = wait_at.get(&(tid, wait_end)) {
                 flows.push(Flow {
                     from_thread,
                     from_time,

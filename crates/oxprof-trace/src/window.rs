@@ -155,8 +155,8 @@ pub struct Window {
     pub lanes: Vec<LaneWindow>,
     /// Tasks, in rows (the items' depth), indexes into [`Timeline::tasks`].
     pub tasks: Vec<Item>,
-    /// Flows whose wait ends in the window, at most one per pixel column of each lane:
-    /// indexes into [`Timeline::flows`].
+    /// Flows whose wait ends in the window and is at least a pixel wide, at most one per pixel
+    /// column of each lane: indexes into [`Timeline::flows`].
     pub flows: Vec<u32>,
     /// Per process counter, its points: (time, lowest, highest) of each pixel column.
     pub counters: Vec<Vec<(u64, u64, u64)>>,
@@ -186,6 +186,8 @@ pub struct View {
     task_rows: Vec<Level>,
     /// Flows by the end of their wait.
     flows_by_end: Vec<u32>,
+    /// The flow of each wait that has one, by lane and slice index.
+    flow_of_wait: std::collections::HashMap<(usize, usize), u32>,
 }
 
 /// A window request the view cannot answer.
@@ -253,12 +255,19 @@ impl View {
         }
         let mut flows_by_end: Vec<u32> = (0..timeline.flows.len() as u32).collect();
         flows_by_end.sort_by_key(|&f| timeline.flows[f as usize].to_time);
+        let flow_of_wait = timeline
+            .flows
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.wait, i as u32))
+            .collect();
         View {
             timeline,
             levels,
             parents,
             task_rows,
             flows_by_end,
+            flow_of_wait,
         }
     }
 
@@ -331,16 +340,8 @@ impl View {
     /// assert!(oxprof_trace::window::View::default().flow_to(0, 0).is_none());
     /// ```
     pub fn flow_to(&self, lane: usize, index: usize) -> Option<&Flow> {
-        let end = self.slice(lane, index)?.end;
-        let flows = &self.timeline.flows;
-        let first = self
-            .flows_by_end
-            .partition_point(|&f| flows[f as usize].to_time < end);
-        self.flows_by_end[first..]
-            .iter()
-            .map(|&f| &flows[f as usize])
-            .take_while(|f| f.to_time == end)
-            .find(|f| f.wait == (lane, index))
+        let &f = self.flow_of_wait.get(&(lane, index))?;
+        self.timeline.flows.get(f as usize)
     }
 
     /// What to draw of `[from, to)` (monotonic ns) on `width` pixels, with at most
@@ -439,7 +440,8 @@ impl View {
         Ok(window)
     }
 
-    /// Flows whose wait ends in `[from, to)`, one per pixel column of each waiting lane.
+    /// Flows whose wait ends in `[from, to)` and is at least a pixel wide (an arrow into a
+    /// wait too narrow to see says nothing), one per pixel column of each waiting lane.
     fn flows_in(&self, from: u64, to: u64, res: u64) -> Vec<u32> {
         let flows = &self.timeline.flows;
         let first = self
@@ -451,6 +453,12 @@ impl View {
             let flow = &flows[f as usize];
             if flow.to_time >= to {
                 break;
+            }
+            let visible = self
+                .slice(flow.wait.0, flow.wait.1)
+                .is_some_and(|w| w.end - w.start >= res);
+            if !visible {
+                continue;
             }
             let column = (flow.to_time - from) / res;
             let lane = flow.wait.0;

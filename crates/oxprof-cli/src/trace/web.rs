@@ -6,7 +6,7 @@
 //!
 //! Times in the API are nanoseconds since the trace's start.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{anyhow, Result};
 use oxprof_trace::{
@@ -46,6 +46,10 @@ pub(crate) struct TraceApp {
     events: usize,
     local_only: bool,
     analyzers: Mutex<Vec<(String, Arc<App>)>>,
+    /// The answers that walk every slice and never change, computed once.
+    meta: OnceLock<Value>,
+    latency: OnceLock<Value>,
+    whole_summary: OnceLock<Value>,
 }
 
 impl TraceApp {
@@ -63,6 +67,9 @@ impl TraceApp {
             events,
             local_only,
             analyzers: Mutex::new(Vec::new()),
+            meta: OnceLock::new(),
+            latency: OnceLock::new(),
+            whole_summary: OnceLock::new(),
         }
     }
 
@@ -86,12 +93,12 @@ impl TraceApp {
             "/" | "/index.html" => return Answer::asset("text/html; charset=utf-8", TRACE_HTML),
             "/trace.js" => return Answer::asset("text/javascript; charset=utf-8", TRACE_JS),
             "/trace.css" => return Answer::asset("text/css; charset=utf-8", TRACE_CSS),
-            "/api/meta" => Ok(self.meta()),
+            "/api/meta" => Ok(self.meta.get_or_init(|| self.meta()).clone()),
             "/api/window" => self.window(&params),
             "/api/slice" => self.slice(&params),
             "/api/task" => self.task(&params),
             "/api/summary" => self.summary(&params),
-            "/api/latency" => Ok(self.latency()),
+            "/api/latency" => Ok(self.latency.get_or_init(|| self.latency()).clone()),
             p if p.starts_with("/pprof/") => return self.download(&p["/pprof/".len()..]),
             _ => Err((404, anyhow!("no page at {path}"))),
         };
@@ -122,28 +129,32 @@ impl TraceApp {
                 })
             })
             .collect();
-        let mut region_names: Vec<&str> = Vec::new();
-        let mut reasons: Vec<(&str, u64, u64)> = Vec::new();
+        let mut region_names = std::collections::HashSet::new();
+        let mut reasons: std::collections::HashMap<StrId, (u64, u64)> = Default::default();
         for lane in &t.lanes {
             for s in &lane.slices {
                 match s.kind {
-                    SliceKind::Region { name, .. } => region_names.push(self.trace.str(name)),
+                    SliceKind::Region { name, .. } => {
+                        region_names.insert(name);
+                    }
                     SliceKind::Wait { reason, .. } => {
-                        let r = self.trace.str(reason);
-                        match reasons.iter_mut().find(|x| x.0 == r) {
-                            Some(x) => {
-                                x.1 += 1;
-                                x.2 += s.end - s.start;
-                            }
-                            None => reasons.push((r, 1, s.end - s.start)),
-                        }
+                        let r = reasons.entry(reason).or_default();
+                        r.0 += 1;
+                        r.1 += s.end - s.start;
                     }
                 }
             }
         }
+        let mut region_names: Vec<&str> = region_names
+            .into_iter()
+            .map(|n| self.trace.str(n))
+            .collect();
         region_names.sort_unstable();
-        region_names.dedup();
-        reasons.sort_by_key(|r| std::cmp::Reverse(r.2));
+        let mut reasons: Vec<(&str, u64, u64)> = reasons
+            .into_iter()
+            .map(|(r, (count, time))| (self.trace.str(r), count, time))
+            .collect();
+        reasons.sort_by_key(|r| (std::cmp::Reverse(r.2), r.0));
         let samples: usize = t.lanes.iter().map(|l| l.samples.len()).sum();
         json!({
             "duration": self.duration(),
@@ -365,8 +376,15 @@ impl TraceApp {
     fn summary(&self, params: &Params) -> Result<Value, (u16, anyhow::Error)> {
         let (from, to) = params.range(self.duration())?;
         let start = self.start();
-        let b = analysis::breakdown(&self.view, &self.spans, start + from, start + to);
-        Ok(self.breakdown_json(&b, from, to))
+        let compute = || {
+            let b = analysis::breakdown(&self.view, &self.spans, start + from, start + to);
+            self.breakdown_json(&b, from, to)
+        };
+        // The whole trace's, which the Threads and Tasks pages show, is computed once.
+        if (from, to) == (0, self.duration().max(1)) {
+            return Ok(self.whole_summary.get_or_init(compute).clone());
+        }
+        Ok(compute())
     }
 
     fn breakdown_json(&self, b: &Breakdown, from: u64, to: u64) -> Value {
