@@ -53,6 +53,7 @@ for f in without with; do
   echo "$f: wall median $(cut -d' ' -f1 "$out/$f.txt" | median) s (range $(cut -d' ' -f1 "$out/$f.txt" | sort -n | sed -n '1p;$p' | paste -sd-)), cpu median $(cut -d' ' -f2 "$out/$f.txt" | median) s"
 done
 echo "agent's own CPU per run: median $(cut -d' ' -f3 "$out/with.txt" | median) s; pushes per run: $(cut -d' ' -f4 "$out/with.txt" | median); bytes per run: $(cut -d' ' -f5 "$out/with.txt" | median)"
+echo "agent's steady CPU (from its first collection on, % of the program's CPU): median $(cut -d' ' -f6 "$out/with.txt" | median)%"
 awk 'NR==FNR {w[FNR]=$1; c[FNR]=$2; next} {printf "round %d: wall %+.2f%%, cpu %+.2f%%\n", FNR, ($1/w[FNR]-1)*100, ($2/c[FNR]-1)*100}' "$out/without.txt" "$out/with.txt"
 
 echo "== 2. ingest: $ingest profiles over 4 connections, 3 runs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
