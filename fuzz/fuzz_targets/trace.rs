@@ -1,6 +1,8 @@
 //! Reads arbitrary bytes as an execution trace: no input may panic the reader, and every
 //! generation it keeps must lie inside the input, in order, with its events' references
-//! resolved in the trace's tables.
+//! resolved in the trace's tables. Whatever parses is laid out as the timeline `oxprof trace`
+//! shows (slices inside their lane's time, nested by depth) and exported to Chrome JSON (which
+//! must be JSON) and Perfetto protobuf: no trace the reader accepts may panic them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -31,6 +33,17 @@ fuzz_target!(|data: &[u8]| {
             _ => {}
         }
     }
+    let timeline = oxprof_trace::timeline::Timeline::new(&trace);
+    for lane in &timeline.lanes {
+        for s in &lane.slices {
+            assert!(s.start <= s.end, "{s:?}");
+        }
+    }
+    let mut chrome = Vec::new();
+    oxprof_trace::export::chrome::write(&trace, &mut chrome).expect("writing to memory");
+    serde_json::from_slice::<serde_json::Value>(&chrome).expect("Chrome JSON is JSON");
+    let mut perfetto = Vec::new();
+    oxprof_trace::export::perfetto::write(&trace, &mut perfetto).expect("writing to memory");
     // Whatever was kept reads the same from the kept generations alone.
     if let (Some(first), Some(last)) = (trace.generations.first(), trace.generations.last()) {
         let mut again = oxprof_trace::wire::MAGIC.to_vec();

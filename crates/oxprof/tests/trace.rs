@@ -474,3 +474,57 @@ fn cpu_samples_appear_on_the_sampled_thread_with_symbolized_stacks() {
                 && matches!(e.kind, EventKind::ThreadCpu { nanos } if nanos > 0))
     );
 }
+
+/// Threads recording as fast as they can while generations end one after another: every
+/// event of every thread must be in the trace, once, in its order. A write that raced a
+/// generation's end without the collector seeing it would lose events or tear a batch.
+#[test]
+fn events_written_across_many_generation_ends_are_all_kept_in_order() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const GENERATIONS: u32 = 30;
+    const NAMES: [&str; 2] = ["even-region", "odd-region"];
+    let _turn = serial();
+    let out = Shared::default();
+    trace::start(out.clone()).unwrap();
+    // Attached alongside the writer only so that `write_to` ends a generation on demand.
+    let recorder = trace::FlightRecorder::new(Duration::ZERO, 1 << 20);
+    recorder.start().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut pairs = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let name = NAMES[(pairs % 2) as usize];
+                    trace::with_region(name, || std::hint::black_box(pairs + w));
+                    pairs += 1;
+                }
+                (tid(), pairs)
+            })
+        })
+        .collect();
+    for _ in 0..GENERATIONS {
+        recorder.write_to(io::sink()).unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let written: Vec<(u64, u64)> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    recorder.stop();
+    trace::stop().unwrap();
+
+    let trace = oxprof_trace::parse(&out.bytes()).unwrap();
+    assert!(trace.warnings.is_empty(), "{:?}", trace.warnings);
+    assert!(trace.generations.len() > GENERATIONS as usize);
+    for (tid, pairs) in written {
+        let events = on_thread(&trace, tid);
+        assert_eq!(events.len() as u64, 2 * pairs, "thread {tid}");
+        for (i, pair) in events.chunks(2).enumerate() {
+            let name = NAMES[i % 2];
+            match (&pair[0].kind, &pair[1].kind) {
+                (EventKind::RegionBegin { name: b, .. }, EventKind::RegionEnd { name: e, .. })
+                    if trace.str(*b) == name && trace.str(*e) == name => {}
+                other => panic!("thread {tid}, pair {i}: {other:?}"),
+            }
+        }
+    }
+}
