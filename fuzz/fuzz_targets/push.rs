@@ -23,7 +23,8 @@ fn check(push: PushRequest) {
     };
     for item in items {
         assert!(item.start_ns <= item.end_ns, "{item:?}");
-        let stored = ingest::inflate(&item.gzipped, limits.max_profile_bytes).expect("gzip we wrote");
+        let stored =
+            ingest::inflate(&item.gzipped, limits.max_profile_bytes).expect("gzip we wrote");
         let again = oxprof_profile::Profile::decode(&stored).expect("a profile we encoded");
         assert_eq!(again, item.profile);
     }
