@@ -147,10 +147,13 @@ function draw() {
   ctx.fillStyle = "#f3f3f3"; ctx.fillRect(0, 0, W, AXIS);
   ctx.fillStyle = "#444"; ctx.strokeStyle = "#e4e4e4"; ctx.font = "11px sans-serif";
   const step = niceStep(to - from, W);
-  for (let t = Math.ceil(from / step) * step; t < to; t += step) {
+  // Deep in a long trace, times alike to three digits: ticks say how far past the first one.
+  const first = Math.ceil(from / step) * step;
+  const relative = first > 0 && step * 100 < first;
+  for (let t = first; t < to; t += step) {
     const x = Math.round(xOf(t)) + 0.5;
     ctx.beginPath(); ctx.moveTo(x, AXIS - 6); ctx.lineTo(x, H); ctx.stroke();
-    ctx.fillText(fmtNs(t), x + 2, 13);
+    ctx.fillText(relative && t > first ? "+" + fmtNs(t - first) : fmtNs(t), x + 2, 13);
   }
   if (!data) return;
   const names = data.names;
@@ -400,7 +403,9 @@ function setupTimeline() {
   $("pan-left").onclick = () => pan(-0.25);
   $("pan-right").onclick = () => pan(0.25);
   $("zoom-reset").onclick = () => setRange(0, meta.duration);
-  window.addEventListener("resize", () => { if (meta && currentView() === "timeline") { sizeCanvas(); fetchWindow(); } });
+  window.addEventListener("resize", () => {
+    if (meta && currentView() === "timeline") { sizeCanvas(); draw(); fetchWindow(); }
+  });
 }
 
 async function click(h) {
