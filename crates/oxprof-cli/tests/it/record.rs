@@ -252,7 +252,14 @@ fn forked_and_execed_children_write_their_own_profiles() {
     let program = cc(&dir, "forks", C_FORK, &["-O2"]);
     let out = record(
         &dir,
-        &["-cpuprofile", "cpu.out", "--", program.to_str().unwrap()],
+        &[
+            "-cpuprofile",
+            "cpu.out",
+            "-trace",
+            "t.trace",
+            "--",
+            program.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -278,6 +285,23 @@ fn forked_and_execed_children_write_their_own_profiles() {
     let said = stderr(&out);
     assert!(said.contains(&format!("child process {child}")), "{said}");
     assert!(!said.contains(".tmp"), "no temporary file is left: {said}");
+    // Traces: the parent's, whole, with its own samples only; none from the forked child (the
+    // tracer's thread stays in the parent); one from the exec'd program.
+    let trace = read_trace(&dir.join("t.trace"));
+    let sampled: Vec<String> = trace_samples(&trace)
+        .into_iter()
+        .flat_map(|(_, f)| f)
+        .collect();
+    assert!(sampled.iter().any(|f| f == "parent_work"), "{sampled:?}");
+    assert!(!sampled.iter().any(|f| f == "child_work"), "{sampled:?}");
+    assert!(!dir.join(format!("t.trace.{child}")).exists());
+    let traces: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("t.trace."))
+        .collect();
+    assert_eq!(traces.len(), 1, "{traces:?}");
+    read_trace(&dir.join(&traces[0]));
 }
 
 const C_FOREVER: &str = r#"
