@@ -428,6 +428,7 @@ impl Collector {
                 g.event_bytes(t.tid, *base, bytes);
             }
         }
+        buffer::recycle(taken.into_iter().flat_map(|t| t.batches).map(|(_, b)| b));
         g.events(0, &events);
         g.finish(end)
     }
