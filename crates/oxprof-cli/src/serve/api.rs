@@ -3,7 +3,7 @@
 //! the store's page is served here; and `/a/<range>/...` is the analyzer's web UI for one
 //! merged range (or a comparison of two), computed once and kept for the next requests.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use oxprof_profile::Profile;
 use oxprof_push::PUSH_PATH;
@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 
 use super::{ingest, status_of, text, Request};
 use crate::flags::Config;
+use crate::web::kept::KeptAnalyzers;
+use crate::web::query::Params;
 use crate::web::{self, app::Answer, app::App, app::Client};
 
 const STORE_HTML: &str = include_str!("assets/store.html");
@@ -28,7 +30,7 @@ const TIMELINE_POINTS: i64 = 240;
 pub(crate) struct Server {
     pub store: Store,
     local_only: bool,
-    analyzers: Mutex<Vec<(String, Arc<App>)>>,
+    analyzers: KeptAnalyzers,
 }
 
 impl Server {
@@ -36,7 +38,7 @@ impl Server {
         Server {
             store,
             local_only,
-            analyzers: Mutex::new(Vec::new()),
+            analyzers: KeptAnalyzers::new(ANALYZERS_KEPT),
         }
     }
 
@@ -172,50 +174,26 @@ impl Server {
     /// The analyzer for `key`, from the kept ones or merged now.
     fn app(&self, key: &str) -> Result<Arc<App>, oxprof_store::Error> {
         let bad = |e: anyhow::Error| oxprof_store::Error::BadInput(format!("{e:#}"));
-        // Held while merging: the page asks for several things at once, merged once.
-        let mut kept = self.analyzers.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = kept.iter().position(|(k, _)| k == key) {
-            let entry = kept.remove(i);
-            let app = entry.1.clone();
-            kept.push(entry);
-            return Ok(app);
-        }
-        let params = web::query::unescape(key)
-            .and_then(|q| web::query::decode(&q))
-            .map(Params)
-            .map_err(bad)?;
-        let mut profile = Range::read(&params, "from", "until")?.merge(&self.store)?;
-        if params.get("base_from").is_some() {
-            let base = Range::read(&params, "base_from", "base_until")?.merge(&self.store)?;
-            profile = profile
-                .with_base(base, true, false)
-                .map_err(|e| bad(e.into()))?;
-        }
-        let app = App::new(
-            profile,
-            &Config::default(),
-            self.local_only,
-            web::settings::default_path(),
-        )
-        .map_err(bad)?;
-        let app = Arc::new(app);
-        if kept.len() == ANALYZERS_KEPT {
-            kept.remove(0);
-        }
-        kept.push((key.to_owned(), app.clone()));
-        Ok(app)
-    }
-}
-
-/// A request's query parameters.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.analyzers.get_or_build(key, || {
+            let params = web::query::unescape(key)
+                .and_then(|q| web::query::decode(&q))
+                .map(Params)
+                .map_err(bad)?;
+            let mut profile = Range::read(&params, "from", "until")?.merge(&self.store)?;
+            if params.get("base_from").is_some() {
+                let base = Range::read(&params, "base_from", "base_until")?.merge(&self.store)?;
+                profile = profile
+                    .with_base(base, true, false)
+                    .map_err(|e| bad(e.into()))?;
+            }
+            App::new(
+                profile,
+                &Config::default(),
+                self.local_only,
+                web::settings::default_path(),
+            )
+            .map_err(bad)
+        })
     }
 }
 

@@ -6,7 +6,7 @@
 //!
 //! Times in the API are nanoseconds since the trace's start.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{anyhow, Result};
 use oxprof_trace::{
@@ -22,6 +22,8 @@ use crate::flags::Config;
 use crate::web::{
     self,
     app::{refusal, Answer, App, Client},
+    kept::KeptAnalyzers,
+    query::Params,
 };
 
 const TRACE_HTML: &str = include_str!("assets/trace.html");
@@ -45,7 +47,7 @@ pub(crate) struct TraceApp {
     spans: Vec<analysis::ThreadSpan>,
     events: usize,
     local_only: bool,
-    analyzers: Mutex<Vec<(String, Arc<App>)>>,
+    analyzers: KeptAnalyzers,
     /// The answers that walk every slice and never change, computed once.
     meta: OnceLock<Value>,
     latency: OnceLock<Value>,
@@ -66,7 +68,7 @@ impl TraceApp {
             spans,
             events,
             local_only,
-            analyzers: Mutex::new(Vec::new()),
+            analyzers: KeptAnalyzers::new(ANALYZERS_KEPT),
             meta: OnceLock::new(),
             latency: OnceLock::new(),
             whole_summary: OnceLock::new(),
@@ -533,44 +535,20 @@ impl TraceApp {
     }
 
     fn app(&self, key: &str) -> Result<Arc<App>, (u16, anyhow::Error)> {
-        // Held while building: the analyzer's page asks for several things at once.
-        let mut kept = self.analyzers.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = kept.iter().position(|(k, _)| k == key) {
-            let entry = kept.remove(i);
-            let app = entry.1.clone();
-            kept.push(entry);
-            return Ok(app);
-        }
-        let profile = self.profile(key)?;
-        let app = Arc::new(
+        self.analyzers.get_or_build(key, || {
+            let profile = self.profile(key)?;
             App::new(
                 profile,
                 &Config::default(),
                 self.local_only,
                 web::settings::default_path(),
             )
-            .map_err(|e| (500, e))?,
-        );
-        if kept.len() == ANALYZERS_KEPT {
-            kept.remove(0);
-        }
-        kept.push((key.to_owned(), app.clone()));
-        Ok(app)
+            .map_err(|e| (500, e))
+        })
     }
 }
 
-/// A request's query parameters.
-struct Params(Vec<(String, String)>);
-
 impl Params {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// A non-negative integer parameter.
     fn number(&self, name: &str) -> Result<Option<u64>, (u16, anyhow::Error)> {
         self.get(name)

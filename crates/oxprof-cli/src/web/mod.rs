@@ -9,6 +9,7 @@
 
 pub(crate) mod address;
 pub(crate) mod app;
+pub(crate) mod kept;
 pub(crate) mod query;
 pub(crate) mod settings;
 mod views;

@@ -92,6 +92,20 @@ pub(crate) fn parse(query: &str, base: &Config) -> Result<State> {
 }
 
 /// The pairs of an `application/x-www-form-urlencoded` string.
+/// A request's decoded query parameters; a name given twice means its first value, as Go's
+/// `FormValue` reads it. Servers add their own readers of typed values.
+pub(crate) struct Params(pub(crate) Vec<(String, String)>);
+
+impl Params {
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 pub(crate) fn decode(query: &str) -> Result<Vec<(String, String)>> {
     query
         .split('&')
