@@ -528,3 +528,70 @@ fn events_written_across_many_generation_ends_are_all_kept_in_order() {
         }
     }
 }
+
+/// Whether `trace` has a region named `name`.
+fn has_region(trace: &Trace, name: &str) -> bool {
+    trace
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::RegionBegin { name: n, .. } if trace.str(n) == name))
+}
+
+/// What a child forked while tracing does: stop (the collector stayed in the parent), trace
+/// anew into memory, and check its own trace. The exit code says which step failed.
+fn child_traces_anew() -> i32 {
+    if trace::stop().is_err() {
+        return 2;
+    }
+    let out = Shared::default();
+    if trace::start(out.clone()).is_err() {
+        return 3;
+    }
+    trace::with_region("in the child", || std::hint::black_box(0x5ca1));
+    if trace::stop().is_err() {
+        return 4;
+    }
+    match oxprof_trace::parse(&out.bytes()) {
+        Ok(t) if has_region(&t, "in the child") && !has_region(&t, "before the fork") => 0,
+        _ => 5,
+    }
+}
+
+#[test]
+fn a_child_forked_while_tracing_stops_at_once_and_traces_anew() {
+    let _turn = serial();
+    let out = Shared::default();
+    trace::start(out.clone()).unwrap();
+    trace::with_region("before the fork", || std::hint::black_box(0xf0));
+    // SAFETY: the child only runs oxprof's tracer and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = child_traces_anew();
+        // SAFETY: _exit ends the child without running the parent's exit handlers.
+        unsafe { libc::_exit(code) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child without blocking.
+        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if done == pid {
+            break;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("the forked child hung in the tracer");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(libc::WIFEXITED(status), "child status {status}");
+    assert_eq!(libc::WEXITSTATUS(status), 0, "the child's step that failed");
+    trace::with_region("after the fork", || std::hint::black_box(0xaf));
+    trace::stop().unwrap();
+    let parent = oxprof_trace::parse(&out.bytes()).unwrap();
+    assert!(has_region(&parent, "before the fork"));
+    assert!(has_region(&parent, "after the fork"));
+    assert!(!has_region(&parent, "in the child"));
+}

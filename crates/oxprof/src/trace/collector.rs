@@ -29,6 +29,9 @@ static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 struct Control {
     /// A collector thread is running.
     running: bool,
+    /// The process it runs in: a child forked while tracing has a copy of this state but no
+    /// collector.
+    pid: u32,
     collector: Option<Thread>,
     writer: Option<Box<dyn Write + Send>>,
     writer_error: Option<io::Error>,
@@ -42,6 +45,7 @@ struct Control {
 
 static CONTROL: Mutex<Control> = Mutex::new(Control {
     running: false,
+    pid: 0,
     collector: None,
     writer: None,
     writer_error: None,
@@ -62,7 +66,30 @@ static NUDGED: AtomicBool = AtomicBool::new(false);
 static CPU_SAMPLES: Mutex<Vec<ProcessEvent>> = Mutex::new(Vec::new());
 
 fn control() -> MutexGuard<'static, Control> {
-    CONTROL.lock().unwrap_or_else(PoisonError::into_inner)
+    let mut c = CONTROL.lock().unwrap_or_else(PoisonError::into_inner);
+    if c.running && c.pid != std::process::id() {
+        c.forget_parents();
+    }
+    c
+}
+
+impl Control {
+    /// In a child forked while tracing: the collector stayed in the parent, so waiting for it
+    /// would never end. The child records nothing more and forgets the parent's sinks without
+    /// dropping them (dropping the writer would flush the parent's buffered bytes into its
+    /// file); it may start tracing anew.
+    fn forget_parents(&mut self) {
+        GENERATION.store(0, Ordering::SeqCst);
+        std::mem::forget(self.writer.take());
+        std::mem::forget(self.flight.take());
+        self.running = false;
+        self.collector = None;
+        self.writer_error = None;
+        self.detach_writer = false;
+        self.detach_flight = false;
+        self.requested = 0;
+        self.completed = 0;
+    }
 }
 
 /// Starts a new generation: the recording threads see it at their next event.
@@ -87,6 +114,7 @@ fn ensure_running(c: &mut Control) -> io::Result<()> {
     match handle {
         Ok(handle) => {
             c.running = true;
+            c.pid = std::process::id();
             c.collector = Some(handle.thread().clone());
             Ok(())
         }
