@@ -557,12 +557,8 @@ fn child_traces_anew() -> i32 {
     }
 }
 
-#[test]
-fn a_child_forked_while_tracing_stops_at_once_and_traces_anew() {
-    let _turn = serial();
-    let out = Shared::default();
-    trace::start(out.clone()).unwrap();
-    trace::with_region("before the fork", || std::hint::black_box(0xf0));
+/// Forks a child that runs [`child_traces_anew`] and waits for it (a minute at most).
+fn fork_and_wait() {
     // SAFETY: the child only runs oxprof's tracer and leaves with _exit.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
@@ -584,10 +580,34 @@ fn a_child_forked_while_tracing_stops_at_once_and_traces_anew() {
             unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("the forked child hung in the tracer");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
     assert!(libc::WIFEXITED(status), "child status {status}");
     assert_eq!(libc::WEXITSTATUS(status), 0, "the child's step that failed");
+}
+
+#[test]
+fn a_child_forked_while_tracing_stops_at_once_and_traces_anew() {
+    let _turn = serial();
+    let out = Shared::default();
+    trace::start(out.clone()).unwrap();
+    trace::with_region("before the fork", || std::hint::black_box(0xf0));
+    // Another thread records all along, so some forks catch it in the middle of an event: the
+    // child must not wait for a thread it does not have.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                trace::with_region("busy", || std::hint::black_box(0xb5));
+            }
+        })
+    };
+    for _ in 0..20 {
+        fork_and_wait();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    busy.join().unwrap();
     trace::with_region("after the fork", || std::hint::black_box(0xaf));
     trace::stop().unwrap();
     let parent = oxprof_trace::parse(&out.bytes()).unwrap();

@@ -416,6 +416,31 @@ pub(super) fn record(reserve: usize, f: impl FnOnce(&mut Recorder<'_>)) {
     });
 }
 
+/// In a child just forked while tracing: only the forking thread came along. The other
+/// threads' buffers are forgotten without being touched (one may have been mid-write, its
+/// mark odd for ever, which would stall the child's collector), and the forking thread's
+/// buffer is emptied of the parent's events. Its events keep the parent's thread id.
+pub(super) fn forget_parent_threads() {
+    let own = LOCAL
+        .try_with(|local| local.buffer.get().cloned())
+        .ok()
+        .flatten();
+    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    for buffer in registry.drain(..) {
+        if !own.as_ref().is_some_and(|own| Arc::ptr_eq(own, &buffer)) {
+            std::mem::forget(buffer);
+        }
+    }
+    if let Some(own) = own {
+        for slot in &own.slots {
+            // SAFETY: the owner is this thread, which is not inside a write (it is here), and
+            // no collector runs in this process yet.
+            unsafe { (*slot.get()).generation = 0 };
+        }
+        registry.push(own);
+    }
+}
+
 #[cold]
 fn register() -> Arc<ThreadBuffer> {
     // SAFETY: gettid has no preconditions.

@@ -80,6 +80,7 @@ impl Control {
     /// file); it may start tracing anew.
     fn forget_parents(&mut self) {
         GENERATION.store(0, Ordering::SeqCst);
+        buffer::forget_parent_threads();
         std::mem::forget(self.writer.take());
         std::mem::forget(self.flight.take());
         self.running = false;
@@ -106,6 +107,7 @@ fn ensure_running(c: &mut Control) -> io::Result<()> {
     }
     SESSION.fetch_add(1, Ordering::Relaxed);
     super::fence::register();
+    register_fork_handler();
     let start = monotonic_nanos();
     let wall = crate::profile_build::unix_nanos_now() as u64;
     let generation = publish_new_generation();
@@ -123,6 +125,20 @@ fn ensure_running(c: &mut Control) -> io::Result<()> {
             Err(e)
         }
     }
+}
+
+/// A child forked while tracing stops recording at once: with no collector there, its
+/// buffers would only grow. The rest of its reset waits for its next use of the tracer
+/// ([`Control::forget_parents`]), outside the fork.
+fn register_fork_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn child() {
+        GENERATION.store(0, Ordering::SeqCst);
+    }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(child));
+    });
 }
 
 /// Asks for the current generation to end and waits until it has been delivered.

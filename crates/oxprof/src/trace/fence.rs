@@ -55,8 +55,15 @@ pub(super) fn enter(seq: &AtomicU64, seq_even: u64) {
 
 /// The collector's side, after publishing a generation and before reading writers' marks.
 pub(super) fn after_publish() {
-    if ASYMMETRIC.load(Ordering::Acquire) {
-        // Cannot fail once registered (membarrier(2): EPERM only for an unregistered process).
-        membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    if ASYMMETRIC.load(Ordering::Acquire) && !membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) {
+        // Registered, yet refused (a seccomp filter installed since, say): writers are not
+        // fencing themselves, so going on could hand the collector a buffer mid-write. As
+        // liburcu does, stop rather than corrupt memory.
+        eprintln!(
+            "oxprof: membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) failed after registration ({}); \
+             the execution tracer cannot go on safely",
+            std::io::Error::last_os_error()
+        );
+        std::process::abort();
     }
 }
