@@ -462,6 +462,11 @@ fn write(
     f: impl FnOnce(&mut Recorder<'_>),
 ) {
     let seq = buffer.seq.load(Ordering::Relaxed);
+    if seq & 1 == 1 {
+        // A signal handler interrupting this thread's own write: a second writer of the slot
+        // would corrupt it, so the nested event is dropped.
+        return;
+    }
     // Fenced against the collector's store of the generation and load of `seq`: either we
     // see its new generation, or it sees us writing and waits.
     super::fence::enter(&buffer.seq, seq);
