@@ -246,7 +246,7 @@ pub(super) fn add_cpu_sample(tid: u64, time: u64, frames: &[u64]) {
 struct Collector {
     symbols: Symbols,
     /// Names of threads that did not name themselves when they registered (from `comm`).
-    names: HashMap<u64, String>,
+    names: counters::KernelNames,
     /// Counters sampled during the generation.
     process: Vec<ProcessEvent>,
 }
@@ -254,7 +254,7 @@ struct Collector {
 fn run(mut generation: u64, mut start: u64, mut wall: u64) {
     let mut collector = Collector {
         symbols: Symbols::new(),
-        names: HashMap::new(),
+        names: counters::KernelNames::default(),
         process: Vec::new(),
     };
     let mut next_end = Instant::now() + GENERATION_PERIOD;
@@ -495,16 +495,9 @@ impl Collector {
             .map(|tid| {
                 let name = match registered.get(&tid) {
                     Some(name) if !name.is_empty() => name.clone(),
-                    _ => {
-                        // Read again while the thread lives: a thread names itself soon
-                        // after it starts, maybe after it was first seen.
-                        let now = counters::kernel_thread_name(tid);
-                        let name = self.names.entry(tid).or_default();
-                        if !now.is_empty() {
-                            *name = now;
-                        }
-                        name.clone()
-                    }
+                    // Read again while the thread lives: a thread names itself soon after it
+                    // starts, maybe after it was first seen.
+                    _ => self.names.current(tid),
                 };
                 (tid, name)
             })

@@ -48,10 +48,10 @@ impl ProcessEvent {
     }
 }
 
-/// Samples every counter now into `out`; notes the kernel's name of each thread not in
-/// `names` yet (a thread that never records events has no other name in the trace, and
-/// may be gone by the end of the generation).
-pub(super) fn sample(out: &mut Vec<ProcessEvent>, names: &mut HashMap<u64, String>) {
+/// Samples every counter now into `out`; notes the kernel's names of the threads (a thread
+/// that never records events has no other name in the trace, and may be gone by the end of
+/// the generation).
+pub(super) fn sample(out: &mut Vec<ProcessEvent>, names: &mut KernelNames) {
     let time = crate::clock::monotonic_nanos();
     if let Some(value) = resident_bytes() {
         out.push(ProcessEvent::Counter {
@@ -83,9 +83,7 @@ pub(super) fn sample(out: &mut Vec<ProcessEvent>, names: &mut HashMap<u64, Strin
         if own.contains(&tid) {
             continue;
         }
-        names
-            .entry(tid.into())
-            .or_insert_with(|| kernel_thread_name(tid.into()));
+        names.note(tid.into());
         if let Some(nanos) = thread_cpu_nanos(tid) {
             out.push(ProcessEvent::ThreadCpu {
                 time,
@@ -119,6 +117,41 @@ fn thread_cpu_nanos(tid: u32) -> Option<u64> {
     (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }
 
+/// How many counter samples (a second's) re-read a new thread's name: a thread created
+/// with a name first runs under its creator's and renames itself a moment later.
+const NAME_READS: u8 = 10;
+
+/// The kernel's names of the threads seen, each kept for when its thread is gone.
+#[derive(Default)]
+pub(super) struct KernelNames {
+    /// Name, and how many samples have read it.
+    names: HashMap<u64, (String, u8)>,
+}
+
+impl KernelNames {
+    /// Reads thread `tid`'s name during its first [`NAME_READS`] samples.
+    fn note(&mut self, tid: u64) {
+        let (name, reads) = self.names.entry(tid).or_default();
+        if *reads < NAME_READS {
+            *reads += 1;
+            let now = kernel_thread_name(tid);
+            if !now.is_empty() {
+                *name = now;
+            }
+        }
+    }
+
+    /// Thread `tid`'s name now, or the last one read while it lived.
+    pub(super) fn current(&mut self, tid: u64) -> String {
+        let (name, _) = self.names.entry(tid).or_default();
+        let now = kernel_thread_name(tid);
+        if !now.is_empty() {
+            *name = now;
+        }
+        name.clone()
+    }
+}
+
 /// The kernel's name for thread `tid` of this process ("" once it has ended).
 pub(super) fn kernel_thread_name(tid: u64) -> String {
     std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
@@ -133,7 +166,7 @@ mod tests {
     #[test]
     fn counters_include_this_thread_and_resident_memory() {
         let mut out = Vec::new();
-        let mut names = HashMap::new();
+        let mut names = KernelNames::default();
         sample(&mut out, &mut names);
         // SAFETY: gettid has no preconditions.
         let me = unsafe { libc::gettid() } as u64;
@@ -142,6 +175,37 @@ mod tests {
         assert!(out.iter().any(|e| matches!(e,
             ProcessEvent::Counter { name, value, .. } if *name == RESIDENT_BYTES && *value > 0)));
         assert!(!kernel_thread_name(me).is_empty());
-        assert_eq!(names[&me], kernel_thread_name(me));
+        assert_eq!(names.names[&me].0, kernel_thread_name(me));
+    }
+
+    #[test]
+    fn a_thread_renamed_after_it_was_first_seen_is_kept_under_its_new_name() {
+        // Three meeting points: first seen, renamed, read again (the thread lives until then).
+        let meet = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let (tell_tid, tid) = std::sync::mpsc::channel();
+        let worker = {
+            let meet = meet.clone();
+            std::thread::spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                tell_tid.send(unsafe { libc::gettid() } as u64).unwrap();
+                meet.wait();
+                // SAFETY: a NUL-terminated name of at most 15 bytes for this thread.
+                unsafe {
+                    libc::pthread_setname_np(libc::pthread_self(), c"renamed-later".as_ptr())
+                };
+                meet.wait();
+                meet.wait();
+            })
+        };
+        let tid = tid.recv().unwrap();
+        let mut names = KernelNames::default();
+        names.note(tid);
+        meet.wait();
+        meet.wait();
+        names.note(tid);
+        meet.wait();
+        worker.join().unwrap();
+        // What is kept for it (its id may already name another thread of this process).
+        assert_eq!(names.names[&tid].0, "renamed-later");
     }
 }
