@@ -129,6 +129,11 @@ fn the_store_page_narrows_a_range_and_compares_two() {
         status.starts_with("Showing A (new) against B (base)"),
         "{status}"
     );
+    // The command it offers opens the same comparison.
+    assert!(
+        status.contains("oxprof -http=: -diff_base 'http://"),
+        "{status}"
+    );
     let colour = |page: &mut Page, name: &str| {
         page.text(&format!(
             "getComputedStyle(document.getElementById('analyzer').contentDocument.querySelector(\".frame[data-name='{name}']\")).backgroundColor"

@@ -133,9 +133,12 @@ function openAnalyzer() {
     params.set("base_from", state.base_from);
     params.set("base_until", state.base_until);
   }
-  const merge = new URL("api/merge?" + new URLSearchParams({ query: query(), from, until }), location.href);
-  const what = state.base_from && $("compare").checked ? "A (new) against B (base)" : "the range";
-  setStatus(`Showing ${what}. Open it with <code>oxprof -http=: '${escapeHTML(merge.href)}'</code>` +
+  const mergeURL = (f, u) => new URL("api/merge?" + new URLSearchParams({ query: query(), from: f, until: u }), location.href).href;
+  const comparing = state.base_from && $("compare").checked;
+  const what = comparing ? "A (new) against B (base)" : "the range";
+  // The command opens the same view: with -diff_base when comparing.
+  const base = comparing ? `-diff_base '${escapeHTML(mergeURL(state.base_from, state.base_until))}' ` : "";
+  setStatus(`Showing ${what}. Open it with <code>oxprof -http=: ${base}'${escapeHTML(mergeURL(from, until))}'</code>` +
     ($("compare").checked && !state.base_from ? " — drag on the timeline to pick range B" : ""));
   $("analyzer").src = "a/" + encodeURIComponent(params.toString()) + "/";
 }
