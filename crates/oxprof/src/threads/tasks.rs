@@ -31,8 +31,9 @@ struct Place {
 /// Takes a dump of the runtime's tasks with tokio's `Handle::dump` and writes it to `w` in
 /// one of Go's forms of the goroutine profile, as [`write_tasks`]. Await it from a task of
 /// that runtime; tokio advises a timeout around it, since a dump waits for every worker. The
-/// writing symbolizes, which takes a while (tens to hundreds of ms): [`write_tasks`] can do it
-/// on a blocking thread instead.
+/// writing symbolizes, which takes a while (tens to hundreds of ms): on a multi-thread runtime
+/// it runs through `block_in_place`, so the worker's other tasks move to another worker
+/// meanwhile; a current-thread runtime waits for it.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -44,7 +45,12 @@ struct Place {
 /// ```
 pub async fn dump_tasks(handle: &Handle, debug: u8, w: impl Write) -> io::Result<()> {
     let dump = handle.dump().await;
-    write_tasks(&dump, debug, w)
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+            tokio::task::block_in_place(|| write_tasks(&dump, debug, w))
+        }
+        _ => write_tasks(&dump, debug, w),
+    }
 }
 
 /// Writes a dump of a tokio runtime's tasks (from `Handle::dump`) in one of Go's three forms
