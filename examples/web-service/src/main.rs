@@ -1,12 +1,14 @@
 //! A small axum service with oxprof's `/debug/pprof` endpoints mounted beside its own routes,
 //! and some work to profile: a CPU-bound route, one that allocates and keeps a cache behind a
-//! lock, and an optional load of its own.
+//! lock, and an optional load of its own. Its handlers are `tracing` spans, which oxprof's
+//! `TraceLayer` turns into tasks and regions of the execution trace.
 //!
 //! ```sh
 //! cargo run --release -p web-service -- --load          # serves on 127.0.0.1:8080
 //! go tool pprof -top http://127.0.0.1:8080/debug/pprof/profile?seconds=5
 //! oxprof -top http://127.0.0.1:8080/debug/pprof/heap
 //! curl http://127.0.0.1:8080/debug/pprof/goroutine?debug=1
+//! curl -o app.trace 'http://127.0.0.1:8080/debug/pprof/trace?seconds=2' && oxprof trace app.trace
 //! ```
 //!
 //! Flags: `--addr HOST:PORT` (default `127.0.0.1:8080`), `--load` (keep a few clients busy
@@ -20,6 +22,7 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::Router;
 use oxprof::sync::Mutex;
+use tracing_subscriber::layer::SubscriberExt;
 
 #[global_allocator]
 static ALLOC: oxprof::heap::Profiled = oxprof::heap::Profiled::system();
@@ -75,15 +78,19 @@ fn render_report(rows: u32) -> String {
     report
 }
 
+#[tracing::instrument(skip_all)]
 async fn primes(RawQuery(query): RawQuery) -> String {
     let n = size(query).unwrap_or(200_000);
-    // CPU-bound: off the async workers, as a real service would.
-    let count = tokio::task::spawn_blocking(move || count_primes(n))
+    // CPU-bound: off the async workers, as a real service would; in the request's span, so the
+    // trace shows the blocking thread's work as a region of the request's task.
+    let span = tracing::info_span!("count_primes", n);
+    let count = tokio::task::spawn_blocking(move || span.in_scope(|| count_primes(n)))
         .await
         .unwrap_or(0);
     format!("{count} primes below {n}\n")
 }
 
+#[tracing::instrument(skip_all)]
 async fn report(State(cache): State<Arc<ReportCache>>, RawQuery(query): RawQuery) -> String {
     let report = render_report(size(query).unwrap_or(2_000));
     let summary = format!("{} bytes\n", report.len());
@@ -151,6 +158,12 @@ async fn main() -> std::io::Result<()> {
     }
     oxprof::block::set_rate(1);
     oxprof::mutex::set_fraction(1);
+    // Spans become the execution trace's tasks and regions while a trace is taken
+    // (/debug/pprof/trace?seconds=N); otherwise the layer costs one load per span event.
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::registry().with(oxprof::trace::TraceLayer::new()),
+    )
+    .expect("no other subscriber is set");
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
     eprintln!("web-service on http://{local}/ (profiles at http://{local}/debug/pprof/)");
