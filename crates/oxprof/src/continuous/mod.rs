@@ -394,6 +394,27 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Waits for a change until `done` holds of the state or `until` passes.
+    fn wait_until<'a>(
+        &self,
+        mut state: MutexGuard<'a, State>,
+        until: Instant,
+        done: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        while !done(&state) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        state
+    }
 }
 
 /// A running agent; see the [module documentation](self). Dropping it stops it as
@@ -543,21 +564,9 @@ fn collect_loop(shared: &Shared) {
     let mut next = Instant::now() + config.period;
     loop {
         let (last, flush) = {
-            let mut state = shared.lock();
-            loop {
-                if state.stop || state.flush_requested > state.flushed {
-                    break;
-                }
-                let left = next.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                state = shared
-                    .changed
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
+            let state = shared.wait_until(shared.lock(), next, |s| {
+                s.stop || s.flush_requested > s.flushed
+            });
             (state.stop, state.flush_requested)
         };
         let cpu_before = crate::clock::thread_cpu_time();
@@ -662,16 +671,6 @@ fn send_loop(shared: &Shared) {
         // A stop cuts a wait short once; while stopping, waits end at the deadline.
         let stopping = stop_deadline.is_some();
         let until = (Instant::now() + wait).min(stop_deadline.unwrap_or(Instant::now() + wait));
-        while stopping || !state.stop {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            state = shared
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        state = shared.wait_until(state, until, |s| !stopping && s.stop);
     }
 }
