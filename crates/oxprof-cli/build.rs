@@ -26,6 +26,7 @@ fn main() {
         .to_path_buf();
     for watched in [
         "oxprof-preload/src",
+        "oxprof-preload/build.rs",
         "oxprof-preload/Cargo.toml",
         "oxprof/src",
         "oxprof/Cargo.toml",

@@ -20,11 +20,29 @@ fn recording() -> bool {
     HEAP.load(Ordering::Relaxed)
 }
 
-#[inline]
-fn allocated(ptr: *mut c_void, size: usize) -> *mut c_void {
+/// Runs `allocate`, the next allocator's call for `size` bytes, with the heap profiler told.
+/// The profiler decides first, so an allocation it does not sample (nearly all) is the next
+/// allocator's call alone, a tail call.
+#[inline(always)]
+fn allocate(size: usize, allocate: impl FnOnce() -> *mut c_void) -> *mut c_void {
     if recording() {
-        hooks::allocated(ptr.cast(), size);
+        let decision = hooks::allocating(size);
+        if decision.needs_block() {
+            return allocate_recorded(decision, allocate);
+        }
     }
+    allocate()
+}
+
+/// The allocation the profiler needs to see the block of: a sampled one.
+#[cold]
+#[inline(never)]
+fn allocate_recorded(
+    decision: hooks::Allocation,
+    allocate: impl FnOnce() -> *mut c_void,
+) -> *mut c_void {
+    let ptr = allocate();
+    decision.done(ptr.cast());
     ptr
 }
 
@@ -36,7 +54,7 @@ fn allocated(ptr: *mut c_void, size: usize) -> *mut c_void {
 pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
     match next::malloc() {
         // SAFETY: forwarded to the next malloc with the caller's argument.
-        Some(next) => allocated(unsafe { next(size) }, size),
+        Some(next) => allocate(size, || unsafe { next(size) }),
         None => bootstrap::allocate(size, 16),
     }
 }
@@ -50,7 +68,7 @@ pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
     match next::calloc() {
         // SAFETY: forwarded to the next calloc with the caller's arguments (it checks the
         // product for overflow).
-        Some(next) => allocated(unsafe { next(count, size) }, count.saturating_mul(size)),
+        Some(next) => allocate(count.saturating_mul(size), || unsafe { next(count, size) }),
         // The arena is zeroed and never reused.
         None => match count.checked_mul(size) {
             Some(bytes) => bootstrap::allocate(bytes, 16),
@@ -150,12 +168,19 @@ pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, siz
         unsafe { *out = block };
         return 0;
     };
-    // SAFETY: forwarded with the caller's arguments.
-    let result = unsafe { next(out, align, size) };
-    if result == 0 {
-        // SAFETY: on success the next posix_memalign stored the block at `out`.
-        allocated(unsafe { *out }, size);
-    }
+    let mut result = 0;
+    allocate(size, || {
+        // SAFETY: forwarded with the caller's arguments; on success the next posix_memalign
+        // stored the block at `out`.
+        unsafe {
+            result = next(out, align, size);
+            if result == 0 {
+                *out
+            } else {
+                std::ptr::null_mut()
+            }
+        }
+    });
     result
 }
 
@@ -171,7 +196,7 @@ macro_rules! aligned {
         pub unsafe extern "C" fn $name($($arg: usize),*) -> *mut c_void {
             match next::$name() {
                 // SAFETY: forwarded with the caller's arguments.
-                Some(next) => allocated(unsafe { next($($arg),*) }, $size),
+                Some(next) => allocate($size, || unsafe { next($($arg),*) }),
                 None => bootstrap::allocate($size, $align),
             }
         }

@@ -54,16 +54,18 @@ impl<A> Profiled<A> {
 // returns its result; the bookkeeping around it never touches the blocks.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Profiled<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let decision = hooks::allocating(layout.size());
         // SAFETY: forwarded from the caller.
         let ptr = unsafe { self.inner.alloc(layout) };
-        hooks::allocated(ptr, layout.size());
+        decision.done(ptr);
         ptr
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let decision = hooks::allocating(layout.size());
         // SAFETY: forwarded from the caller.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        hooks::allocated(ptr, layout.size());
+        decision.done(ptr);
         ptr
     }
 

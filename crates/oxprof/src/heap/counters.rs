@@ -9,8 +9,12 @@ use super::thread::{self, ThreadState};
 
 /// Threads counted in slots of their own at once; threads beyond that share one atomic slot.
 const SLOTS: usize = 1024;
-const NO_SLOT: u32 = u32::MAX;
-pub(super) const UNASSIGNED: u32 = u32::MAX - 1;
+/// A thread's `slot` before its first count: zero, so a thread's state starts all zeroes (see
+/// `thread`). Slot `i` is stored as `i + FIRST_SLOT`.
+pub(super) const UNASSIGNED: u32 = 0;
+/// A thread that found no free slot, or has ended: it counts in [`SHARED`].
+const NO_SLOT: u32 = 1;
+const FIRST_SLOT: u32 = 2;
 
 /// Allocation counts and bytes, as [`stats`](super::stats) reports them.
 ///
@@ -134,7 +138,7 @@ fn slot_of(state: &ThreadState) -> (&'static Slot, bool) {
     match state.slot.get() {
         NO_SLOT => (&SHARED, true),
         UNASSIGNED => assign_slot(state),
-        i => (&SLOT_TABLE[i as usize].0, false),
+        i => (&SLOT_TABLE[(i - FIRST_SLOT) as usize].0, false),
     }
 }
 
@@ -148,7 +152,7 @@ fn assign_slot(state: &ThreadState) -> (&'static Slot, bool) {
             .is_ok()
         {
             padded.0.reset();
-            state.slot.set(i as u32);
+            state.slot.set(i as u32 + FIRST_SLOT);
             release_at_exit(i);
             return (&padded.0, false);
         }
@@ -200,6 +204,13 @@ pub(super) fn on_alloc(state: &ThreadState, size: usize) {
     let (slot, shared) = slot_of(state);
     add(&slot.allocs, 1, shared);
     add(&slot.allocated_bytes, size as u64, shared);
+}
+
+/// Takes back the count [`on_alloc`] made of an allocation of `size` bytes that failed.
+pub(super) fn on_failed_alloc(state: &ThreadState, size: usize) {
+    let (slot, shared) = slot_of(state);
+    add(&slot.allocs, 1u64.wrapping_neg(), shared);
+    add(&slot.allocated_bytes, (size as u64).wrapping_neg(), shared);
 }
 
 /// Counts one free of `size` bytes on the thread `state` belongs to.

@@ -20,7 +20,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::thread::{self, ThreadState};
+use super::thread;
 use super::{counters, sampling, stacks};
 
 /// Whether every allocation and free is counted ([`set_exact_counts`]).
@@ -46,9 +46,107 @@ pub(crate) fn seen() -> bool {
     SEEN.load(Ordering::Relaxed)
 }
 
+/// Notes that allocations come through these hooks. Every thread's first allocation draws its
+/// first budget, so calling this from there, off the common path, is enough.
+pub(super) fn note_seen() {
+    if !SEEN.load(Ordering::Relaxed) {
+        SEEN.store(true, Ordering::Relaxed);
+    }
+}
+
+/// What [`allocating`] decided about one allocation: whether it was counted and whether it is
+/// sampled. Hand it the block with [`done`](Allocation::done) once the allocator returned.
+#[must_use = "a sampled allocation is recorded by `done`"]
+#[derive(Debug, Clone, Copy)]
+pub struct Allocation {
+    size: usize,
+    /// [`COUNTED`] and [`SAMPLED`]: one byte rather than two `bool`s keeps the whole a pair
+    /// of scalars, passed in two registers rather than through memory (which would keep an
+    /// interposer from tail-calling the allocator).
+    flags: u8,
+}
+
+const COUNTED: u8 = 1;
+const SAMPLED: u8 = 2;
+
+impl Allocation {
+    /// Whether [`done`](Allocation::done) needs the block: true when the allocation is
+    /// sampled, or counted (a failed allocation's count is taken back). When it is false,
+    /// nearly always with exact counts off, an interposer can hand the call straight on to the
+    /// allocator and never come back.
+    ///
+    /// ```
+    /// oxprof::heap::hooks::set_exact_counts(false);
+    /// let decision = oxprof::heap::hooks::allocating(0);
+    /// assert!(!decision.needs_block()); // nothing of zero bytes is ever sampled
+    /// oxprof::heap::hooks::set_exact_counts(true);
+    /// ```
+    #[inline]
+    pub fn needs_block(&self) -> bool {
+        self.flags != 0
+    }
+
+    /// Records the block the allocator returned for this allocation: its stack when it is
+    /// sampled. A null `ptr` (the allocation failed) takes back what [`allocating`] counted.
+    ///
+    /// ```
+    /// let mut block = vec![0u8; 64]; // stands for what the allocator returned
+    /// oxprof::heap::hooks::allocating(64).done(block.as_mut_ptr());
+    /// oxprof::heap::hooks::freeing(block.as_mut_ptr(), 64);
+    /// ```
+    #[inline]
+    pub fn done(self, ptr: *mut u8) {
+        if ptr.is_null() {
+            if self.flags & COUNTED != 0 {
+                uncount(self.size);
+            }
+        } else if self.flags & SAMPLED != 0 {
+            sample(ptr as usize, self.size);
+        }
+    }
+}
+
+/// Decides, before the allocator runs, what an allocation of `size` bytes costs the profiler:
+/// counts it (exact counts) and says whether it is sampled, in one thread-local read. Call it
+/// right before the allocation, from the allocating thread, and pass the block the allocator
+/// returned to [`Allocation::done`]: the stack taken then is the caller's.
+///
+/// Deciding first lets an interposer whose allocation is not sampled, nearly every one, hand
+/// the call straight on to the allocator instead of coming back to it.
+///
+/// ```
+/// let decision = oxprof::heap::hooks::allocating(64);
+/// let block = Box::into_raw(Box::new([0u8; 64])); // stands for the allocator's call
+/// decision.done(block.cast());
+/// oxprof::heap::hooks::freeing(block.cast(), 64);
+/// # drop(unsafe { Box::from_raw(block) });
+/// ```
+#[inline]
+pub fn allocating(size: usize) -> Allocation {
+    let exact = EXACT_COUNTS.load(Ordering::Relaxed);
+    let flags = thread::with(|state| {
+        if state.busy.get() {
+            return 0;
+        }
+        if exact {
+            counters::on_alloc(state, size);
+        }
+        let sampled = if sampling::should_sample(state, size) {
+            SAMPLED
+        } else {
+            0
+        };
+        sampled | if exact { COUNTED } else { 0 }
+    })
+    .unwrap_or(0);
+    Allocation { size, flags }
+}
+
 /// Counts an allocation of `size` bytes that returned `ptr` (nothing when `ptr` is null), and
-/// samples it with its stack when its thread's byte budget runs out. Call it right after the
-/// allocation, from the allocating thread: the stack taken is the caller's.
+/// samples it with its stack when its thread's byte budget runs out: [`allocating`] and
+/// [`Allocation::done`] at once, for an allocator that cannot call the profiler before it
+/// allocates. Call it right after the allocation, from the allocating thread: the stack taken
+/// is the caller's.
 ///
 /// ```
 /// let mut block = vec![0u8; 64]; // stands for what a foreign allocator returned
@@ -57,25 +155,9 @@ pub(crate) fn seen() -> bool {
 /// ```
 #[inline]
 pub fn allocated(ptr: *mut u8, size: usize) {
-    if ptr.is_null() {
-        return;
+    if !ptr.is_null() {
+        allocating(size).done(ptr);
     }
-    if !SEEN.load(Ordering::Relaxed) {
-        SEEN.store(true, Ordering::Relaxed);
-    }
-    let exact = EXACT_COUNTS.load(Ordering::Relaxed);
-    // One thread-local read for the whole decision.
-    let _ = thread::with(|state| {
-        if state.busy.get() {
-            return;
-        }
-        if exact {
-            counters::on_alloc(state, size);
-        }
-        if sampling::should_sample(state, size) {
-            sample(state, ptr as usize, size);
-        }
-    });
 }
 
 /// Counts the free of the block at `ptr` and, if it was sampled, takes it out of the in-use
@@ -86,16 +168,27 @@ pub fn allocated(ptr: *mut u8, size: usize) {
 /// ```
 /// oxprof::heap::hooks::freeing(std::ptr::null_mut(), 0); // an unknown block: nothing to undo
 /// ```
-#[inline]
+#[inline(always)]
 pub fn freeing(ptr: *mut u8, size: usize) {
     if EXACT_COUNTS.load(Ordering::Relaxed) {
-        let _ = thread::with(|state| {
-            if !state.busy.get() {
-                counters::on_free(state, size);
-            }
-        });
+        count_free(size);
     }
     stacks::on_free(ptr as usize);
+}
+
+#[inline]
+fn count_free(size: usize) {
+    let _ = thread::with(|state| {
+        if !state.busy.get() {
+            counters::on_free(state, size);
+        }
+    });
+}
+
+/// Takes back the count of an allocation that failed.
+#[cold]
+fn uncount(size: usize) {
+    let _ = thread::with(|state| counters::on_failed_alloc(state, size));
 }
 
 /// Moves the bookkeeping of the block at `ptr` (`old_size` bytes, 0 when unknown) across
@@ -126,11 +219,7 @@ pub fn reallocating(
         return new;
     }
     if !ptr.is_null() && EXACT_COUNTS.load(Ordering::Relaxed) {
-        let _ = thread::with(|state| {
-            if !state.busy.get() {
-                counters::on_free(state, old_size);
-            }
-        });
+        count_free(old_size);
     }
     if let Some(record) = record {
         stacks::freed(record);
@@ -165,8 +254,48 @@ pub(crate) fn exclude_current_thread() {
 /// map for a new thread's stack) are neither counted nor sampled, so this never nests.
 #[cold]
 #[inline(never)]
-fn sample(state: &ThreadState, ptr: usize, size: usize) {
-    state.busy.set(true);
-    stacks::on_sampled_alloc(ptr, size);
-    state.busy.set(false);
+fn sample(ptr: usize, size: usize) {
+    let _ = thread::with(|state| {
+        state.busy.set(true);
+        stacks::on_sampled_alloc(ptr, size);
+        state.busy.set(false);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The lib's tests do not install `Profiled`, so this thread's counts move only with the
+    // hooks called here.
+
+    #[test]
+    fn a_failed_allocation_is_not_counted() {
+        let (_, counts) = super::super::measure(|| {
+            allocating(100).done(std::ptr::null_mut());
+            allocated(std::ptr::null_mut(), 100);
+        });
+        assert_eq!(counts, Default::default());
+    }
+
+    #[test]
+    fn a_decided_allocation_is_counted_once() {
+        let mut block = [0u8; 48];
+        let (_, counts) = super::super::measure(|| {
+            let decision = allocating(48);
+            assert!(decision.needs_block(), "exact counts are on");
+            decision.done(block.as_mut_ptr());
+            freeing(block.as_mut_ptr(), 48);
+        });
+        assert_eq!((counts.allocs, counts.allocated_bytes), (1, 48));
+        assert_eq!((counts.frees, counts.freed_bytes), (1, 48));
+    }
+
+    #[test]
+    fn the_profilers_own_allocations_need_nothing() {
+        untracked(|| {
+            let decision = allocating(1 << 30);
+            assert!(!decision.needs_block());
+        });
+    }
 }

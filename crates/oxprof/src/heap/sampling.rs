@@ -41,6 +41,7 @@ pub(super) fn should_sample(state: &ThreadState, size: usize) -> bool {
 /// while sampling is off.
 #[cold]
 fn redraw(state: &ThreadState, size: usize) -> bool {
+    super::hooks::note_seen();
     let rate = rate();
     let first = !state.drawn.replace(true);
     let draw = || match rate {
