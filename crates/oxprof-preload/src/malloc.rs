@@ -52,8 +52,21 @@ fn allocate_recorded(
 /// As `malloc(3)`.
 #[no_mangle]
 pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
-    match next::malloc() {
+    match next::found::malloc() {
         // SAFETY: forwarded to the next malloc with the caller's argument.
+        Some(next) => allocate(size, || unsafe { next(size) }),
+        None => malloc_before_lookup(size),
+    }
+}
+
+/// `malloc` before the next allocator is known: looks it up, or serves the block from the
+/// bootstrap arena while the lookup runs. Out of line, so that `malloc`'s common path makes
+/// no call but its tail call.
+#[cold]
+#[inline(never)]
+fn malloc_before_lookup(size: usize) -> *mut c_void {
+    match next::malloc() {
+        // SAFETY: as in `malloc`.
         Some(next) => allocate(size, || unsafe { next(size) }),
         None => bootstrap::allocate(size, 16),
     }
@@ -83,16 +96,45 @@ pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
 /// As `free(3)`.
 #[no_mangle]
 pub unsafe extern "C" fn free(ptr: *mut c_void) {
-    if ptr.is_null() || bootstrap::contains(ptr) {
+    if bootstrap::contains(ptr) {
         return;
     }
-    if recording() {
-        hooks::freeing(ptr.cast(), 0);
+    let Some(next) = next::found::free() else {
+        return free_before_lookup(ptr);
+    };
+    if recording() && hooks::needs_freeing(ptr.cast()) {
+        // SAFETY: as below.
+        return unsafe { free_recorded(ptr, next) };
     }
-    if let Some(next) = next::free() {
-        // SAFETY: `ptr` came from the next allocator (arena blocks were filtered out above).
-        unsafe { next(ptr) };
+    // SAFETY: `ptr` came from the next allocator (arena blocks were filtered out above), or
+    // is null.
+    unsafe { next(ptr) }
+}
+
+/// `free` before the next `free` is known: looks it up and frees through `free`'s common
+/// path. While another thread's lookup is still running, the block is kept (leaked) rather
+/// than handed to an allocator that may not own it. Out of line, so that `free`'s common path
+/// makes no call but its tail call.
+#[cold]
+#[inline(never)]
+fn free_before_lookup(ptr: *mut c_void) {
+    if next::free().is_some() {
+        // SAFETY: as the caller's `free`; the next `free` is now known.
+        unsafe { free(ptr) }
     }
+}
+
+/// The free of a block that may have been sampled: out of line, so that `free`'s common path
+/// is a tail call of the next `free` and nothing more.
+///
+/// # Safety
+/// As `free(3)`, with `next` the next allocator's.
+#[cold]
+#[inline(never)]
+unsafe fn free_recorded(ptr: *mut c_void, next: unsafe extern "C" fn(*mut c_void)) {
+    hooks::freeing(ptr.cast(), 0);
+    // SAFETY: as `free`.
+    unsafe { next(ptr) }
 }
 
 /// `realloc(3)`, with glibc's meaning of a zero size: the block is freed and null returned.

@@ -42,22 +42,35 @@ macro_rules! next_functions {
             /// The next definition of the function, or `None` while the lookup is running on
             /// this or another thread (the caller then serves the request itself).
             #[allow(non_snake_case)]
-            #[inline]
+            #[inline(always)]
             pub(crate) fn $name() -> Option<unsafe extern "C" fn($($arg),*) -> $ret> {
-                let address = match slots::$name.0.load(Ordering::Acquire) {
-                    0 => {
-                        resolve();
-                        slots::$name.0.load(Ordering::Acquire)
-                    }
-                    address => address,
-                };
-                // SAFETY: a non-zero value is the address dlsym gave for this symbol, whose C
-                // signature is the one declared here.
-                (address != 0).then(|| unsafe {
-                    std::mem::transmute::<usize, unsafe extern "C" fn($($arg),*) -> $ret>(address)
+                found::$name().or_else(|| {
+                    resolved(&slots::$name);
+                    found::$name()
                 })
             }
         )*
+
+        /// The next definitions as far as they are known, without looking them up: for the
+        /// hottest paths, which leave the lookup to a function of their own.
+        pub(crate) mod found {
+            use super::*;
+            $(
+                /// The next definition of the function if it has been looked up.
+                #[allow(non_snake_case, dead_code)]
+                #[inline(always)]
+                pub(crate) fn $name() -> Option<unsafe extern "C" fn($($arg),*) -> $ret> {
+                    let address = slots::$name.0.load(Ordering::Acquire);
+                    // SAFETY: a non-zero value is the address dlsym gave for this symbol,
+                    // whose C signature is the one declared here.
+                    (address != 0).then(|| unsafe {
+                        std::mem::transmute::<usize, unsafe extern "C" fn($($arg),*) -> $ret>(
+                            address,
+                        )
+                    })
+                }
+            )*
+        }
     };
 }
 
@@ -73,6 +86,16 @@ next_functions! {
     pvalloc: fn(usize) -> *mut c_void;
     pthread_mutex_lock: fn(*mut libc::pthread_mutex_t) -> c_int;
     pthread_mutex_trylock: fn(*mut libc::pthread_mutex_t) -> c_int;
+}
+
+/// Runs [`resolve`] unless `slot` is filled already: out of line, so that the callers' common
+/// path (the address already known) makes no call.
+#[cold]
+#[inline(never)]
+fn resolved(slot: &Next) {
+    if slot.0.load(Ordering::Acquire) == 0 {
+        resolve();
+    }
 }
 
 /// Looks every function up, once. Returns at once while a lookup is running (on another

@@ -55,6 +55,13 @@ pub(crate) fn remove(ptr: usize) -> Option<(BucketId, usize)> {
     TABLE.get()?.remove(ptr)
 }
 
+/// Whether `ptr` may be a live sampled block: false is certain (one load of the filter), true
+/// is usually a collision with another address.
+#[inline(always)]
+pub(crate) fn may_hold(ptr: usize) -> bool {
+    TABLE.get().is_some_and(|table| table.may_hold(ptr))
+}
+
 /// Sampled blocks that found no room, so far.
 pub(super) fn dropped() -> u64 {
     TABLE
@@ -90,8 +97,10 @@ pub(super) struct BlockTable {
     mapped_len: usize,
     shards_offset: usize,
     filter_offset: usize,
-    /// Filter counters, a power of two.
+    /// Filter counters, a power of two, at least 2.
     filter_len: usize,
+    /// 64 − log2(`filter_len`): a hash's top bits pick its counter.
+    filter_shift: u32,
     entries_offset: usize,
     /// Entries per shard, a power of two.
     capacity: usize,
@@ -126,7 +135,7 @@ impl BlockTable {
         let shards_offset = size_of::<BlockTable>().next_multiple_of(64);
         let filter_offset = shards_offset + SHARDS * size_of::<Shard>();
         let filter_len = prev_power_of_two(budget / 8).min(MAX_FILTER);
-        if filter_len == 0 {
+        if filter_len < 2 {
             return None;
         }
         let entries_offset = (filter_offset + filter_len).next_multiple_of(64);
@@ -145,6 +154,7 @@ impl BlockTable {
             shards_offset,
             filter_offset,
             filter_len,
+            filter_shift: 64 - filter_len.trailing_zeros(),
             entries_offset,
             capacity,
             dropped: AtomicU64::new(0),
@@ -170,7 +180,7 @@ impl BlockTable {
                     }
                     shard.len.store(len + 1, Ordering::Relaxed);
                     entry.ptr.store(ptr, Ordering::Relaxed);
-                    self.filter()[self.filter_index(ptr)]
+                    self.filter_counter(ptr)
                         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
                             count.checked_add(1)
                         })
@@ -193,10 +203,16 @@ impl BlockTable {
         inserted
     }
 
+    /// See [`may_hold`].
+    #[inline(always)]
+    fn may_hold(&self, ptr: usize) -> bool {
+        self.filter_counter(ptr).load(Ordering::Relaxed) != 0
+    }
+
     /// See [`remove`].
     #[inline]
     pub(super) fn remove(&self, ptr: usize) -> Option<(BucketId, usize)> {
-        let counter = &self.filter()[self.filter_index(ptr)];
+        let counter = self.filter_counter(ptr);
         if counter.load(Ordering::Relaxed) == 0 {
             return None;
         }
@@ -271,16 +287,18 @@ impl BlockTable {
         }
     }
 
-    /// The filter counter of `ptr`, from its own hash: one multiply (Fibonacci hashing of the
-    /// address above its 16-byte alignment) instead of [`place`](Self::place)'s full mix, so
-    /// the free of an unsampled block, nearly every free, is a few instructions and one load
-    /// (the full mix made `free` cost about 45 instructions more under `oxprof record`).
-    #[inline]
-    fn filter_index(&self, ptr: usize) -> usize {
-        // The product's top bits are the well-mixed ones; the filter has at most 2^16 counters.
-        const _: () = assert!(MAX_FILTER <= 1 << 16);
-        let hash = ((ptr as u64) >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (hash >> 48) as usize & (self.filter_len - 1)
+    /// The filter counter of `ptr`, from its own hash: one multiply and shift (Fibonacci
+    /// hashing: the product's top bits are its well-mixed ones) instead of
+    /// [`place`](Self::place)'s full mix, so the free of an unsampled block, nearly every
+    /// free, is a few instructions and one load (the full mix made `free` cost about 45
+    /// instructions more under `oxprof record`).
+    #[inline(always)]
+    fn filter_counter(&self, ptr: usize) -> &AtomicU8 {
+        let index = (ptr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.filter_shift;
+        // SAFETY: `index` has 64 − `filter_shift` = log2(`filter_len`) bits, so it is below
+        // `filter_len`: inside the filter that `create` laid out at `filter_offset`, which
+        // lives as long as `self`.
+        unsafe { &*self.filter_ptr().add(index as usize) }
     }
 
     fn shards(&self) -> &[Shard] {
@@ -289,10 +307,24 @@ impl BlockTable {
         unsafe { self.array(self.shards_offset, SHARDS) }
     }
 
-    #[inline]
+    /// Every filter counter.
+    #[cfg(test)]
     fn filter(&self) -> &[AtomicU8] {
         // SAFETY: as in `shards`, for the filter counters.
         unsafe { self.array(self.filter_offset, self.filter_len) }
+    }
+
+    /// The first filter counter.
+    #[inline(always)]
+    fn filter_ptr(&self) -> *const AtomicU8 {
+        // SAFETY: `create` laid the filter out at this offset inside the mapping that starts
+        // with `self`.
+        unsafe {
+            (self as *const Self)
+                .cast::<u8>()
+                .add(self.filter_offset)
+                .cast()
+        }
     }
 
     fn entries(&self, shard: usize) -> &[Entry] {
@@ -420,8 +452,7 @@ mod tests {
         let mut passed_filter = 0;
         for ptr in unsampled {
             assert_eq!(table.remove(ptr), None);
-            passed_filter +=
-                usize::from(table.filter()[table.filter_index(ptr)].load(Ordering::Relaxed) != 0);
+            passed_filter += usize::from(table.filter_counter(ptr).load(Ordering::Relaxed) != 0);
         }
         // 1000 live blocks over 64 Ki counters: about 1.5% of other addresses collide.
         assert!(

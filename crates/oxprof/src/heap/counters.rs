@@ -206,6 +206,21 @@ pub(super) fn on_alloc(state: &ThreadState, size: usize) {
     add(&slot.allocated_bytes, size as u64, shared);
 }
 
+/// Counts one allocation of `size` bytes, as [`on_alloc`] does, when the thread `state`
+/// belongs to has its slot; false, counting nothing, when it has none yet (assigning one is
+/// [`on_alloc`]'s job, off the allocation's common path).
+#[inline(always)]
+pub(super) fn on_alloc_if_assigned(state: &ThreadState, size: usize) -> bool {
+    let (slot, shared) = match state.slot.get() {
+        UNASSIGNED => return false,
+        NO_SLOT => (&SHARED, true),
+        i => (&SLOT_TABLE[(i - FIRST_SLOT) as usize].0, false),
+    };
+    add(&slot.allocs, 1, shared);
+    add(&slot.allocated_bytes, size as u64, shared);
+    true
+}
+
 /// Takes back the count [`on_alloc`] made of an allocation of `size` bytes that failed.
 pub(super) fn on_failed_alloc(state: &ThreadState, size: usize) {
     let (slot, shared) = slot_of(state);

@@ -54,24 +54,29 @@ pub(super) fn note_seen() {
     }
 }
 
-/// What [`allocating`] decided about one allocation: whether it was counted and whether it is
-/// sampled. Hand it the block with [`done`](Allocation::done) once the allocator returned.
+/// What [`allocating`] decided about one allocation. Hand it the block with
+/// [`done`](Allocation::done) once the allocator returned.
 #[must_use = "a sampled allocation is recorded by `done`"]
 #[derive(Debug, Clone, Copy)]
 pub struct Allocation {
     size: usize,
-    /// [`COUNTED`] and [`SAMPLED`]: one byte rather than two `bool`s keeps the whole a pair
-    /// of scalars, passed in two registers rather than through memory (which would keep an
-    /// interposer from tail-calling the allocator).
+    /// [`COUNTED`], [`COUNT_LATER`] and [`BUDGET_SPENT`]: one byte rather than `bool`s keeps
+    /// the whole a pair of scalars, passed in two registers rather than through memory (which
+    /// would keep an interposer from tail-calling the allocator).
     flags: u8,
 }
 
+/// Counted already (exact counts).
 const COUNTED: u8 = 1;
-const SAMPLED: u8 = 2;
+/// To be counted by `done`: the thread has no counter slot yet, and assigning one is a call.
+const COUNT_LATER: u8 = 2;
+/// The allocation ran the thread's sampling budget out: `done` draws the next budget and says
+/// whether this one is sampled (a call, so it is left out of `allocating`).
+const BUDGET_SPENT: u8 = 4;
 
 impl Allocation {
-    /// Whether [`done`](Allocation::done) needs the block: true when the allocation is
-    /// sampled, or counted (a failed allocation's count is taken back). When it is false,
+    /// Whether [`done`](Allocation::done) needs the block: true when the allocation may be
+    /// sampled, or was counted (a failed allocation's count is taken back). When it is false,
     /// nearly always with exact counts off, an interposer can hand the call straight on to the
     /// allocator and never come back.
     ///
@@ -96,20 +101,37 @@ impl Allocation {
     /// ```
     #[inline]
     pub fn done(self, ptr: *mut u8) {
-        if ptr.is_null() {
-            if self.flags & COUNTED != 0 {
-                uncount(self.size);
-            }
-        } else if self.flags & SAMPLED != 0 {
-            sample(ptr as usize, self.size);
+        if self.flags & (COUNT_LATER | BUDGET_SPENT) != 0
+            || (ptr.is_null() && self.flags & COUNTED != 0)
+        {
+            self.finish(ptr);
         }
+    }
+
+    /// What [`done`](Allocation::done) leaves out of the common path.
+    #[cold]
+    #[inline(never)]
+    fn finish(self, ptr: *mut u8) {
+        let failed = ptr.is_null();
+        let _ = thread::with(|state| {
+            if self.flags & COUNTED != 0 && failed {
+                counters::on_failed_alloc(state, self.size);
+            }
+            if self.flags & COUNT_LATER != 0 && !failed {
+                counters::on_alloc(state, self.size);
+            }
+            if self.flags & BUDGET_SPENT != 0 && sampling::redraw(state, self.size) && !failed {
+                sample(state, ptr as usize, self.size);
+            }
+        });
     }
 }
 
 /// Decides, before the allocator runs, what an allocation of `size` bytes costs the profiler:
-/// counts it (exact counts) and says whether it is sampled, in one thread-local read. Call it
-/// right before the allocation, from the allocating thread, and pass the block the allocator
-/// returned to [`Allocation::done`]: the stack taken then is the caller's.
+/// counts it (exact counts) and takes it off the thread's sampling budget, in one
+/// thread-local read and no call. Call it right before the allocation, from the allocating
+/// thread, and pass the block the allocator returned to [`Allocation::done`]: the stack taken
+/// then is the caller's.
 ///
 /// Deciding first lets an interposer whose allocation is not sampled, nearly every one, hand
 /// the call straight on to the allocator instead of coming back to it.
@@ -125,18 +147,20 @@ impl Allocation {
 pub fn allocating(size: usize) -> Allocation {
     let exact = EXACT_COUNTS.load(Ordering::Relaxed);
     let flags = thread::with(|state| {
-        if state.busy.get() {
-            return 0;
-        }
-        if exact {
-            counters::on_alloc(state, size);
-        }
-        let sampled = if sampling::should_sample(state, size) {
-            SAMPLED
+        // A busy thread's budget is parked out of reach: no need to ask before spending.
+        let spent = if sampling::spend(state, size) {
+            BUDGET_SPENT
         } else {
             0
         };
-        sampled | if exact { COUNTED } else { 0 }
+        if !exact || state.busy() {
+            return spent;
+        }
+        spent
+            | match counters::on_alloc_if_assigned(state, size) {
+                true => COUNTED,
+                false => COUNT_LATER,
+            }
     })
     .unwrap_or(0);
     Allocation { size, flags }
@@ -160,6 +184,21 @@ pub fn allocated(ptr: *mut u8, size: usize) {
     }
 }
 
+/// Whether [`freeing`] has anything to do for the block at `ptr`: false when exact counts are
+/// off and the block was certainly never sampled, which is nearly every free; an interposer
+/// can then hand the free straight on to the allocator. One load, no call.
+///
+/// ```
+/// oxprof::heap::hooks::set_exact_counts(false);
+/// let mut unsampled = [0u8; 16];
+/// assert!(!oxprof::heap::hooks::needs_freeing(unsampled.as_mut_ptr()));
+/// oxprof::heap::hooks::set_exact_counts(true);
+/// ```
+#[inline(always)]
+pub fn needs_freeing(ptr: *mut u8) -> bool {
+    EXACT_COUNTS.load(Ordering::Relaxed) || stacks::may_be_sampled(ptr as usize)
+}
+
 /// Counts the free of the block at `ptr` and, if it was sampled, takes it out of the in-use
 /// figures. Call it before the allocator takes the block back (after, another thread could be
 /// handed the address and sample it first). `size` is the block's size when the caller knows
@@ -179,16 +218,10 @@ pub fn freeing(ptr: *mut u8, size: usize) {
 #[inline]
 fn count_free(size: usize) {
     let _ = thread::with(|state| {
-        if !state.busy.get() {
+        if !state.busy() {
             counters::on_free(state, size);
         }
     });
-}
-
-/// Takes back the count of an allocation that failed.
-#[cold]
-fn uncount(size: usize) {
-    let _ = thread::with(|state| counters::on_failed_alloc(state, size));
 }
 
 /// Moves the bookkeeping of the block at `ptr` (`old_size` bytes, 0 when unknown) across
@@ -237,9 +270,9 @@ pub fn reallocating(
 /// assert_eq!(v.len(), 100);
 /// ```
 pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
-    let was = thread::with(|state| state.busy.replace(true)).unwrap_or(true);
+    let was = thread::with(|state| state.set_busy(true)).unwrap_or(true);
     let result = f();
-    let _ = thread::with(|state| state.busy.set(was));
+    let _ = thread::with(|state| state.set_busy(was));
     result
 }
 
@@ -247,19 +280,17 @@ pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
 /// neither counted nor sampled. Without this, the unwinder's watcher, re-reading the memory map
 /// under its update lock, could sample its own allocation and re-enter that lock.
 pub(crate) fn exclude_current_thread() {
-    let _ = thread::with(|state| state.busy.set(true));
+    let _ = thread::with(|state| state.set_busy(true));
 }
 
 /// Records a sampled allocation as the profiler's own work: its allocations (reading the memory
 /// map for a new thread's stack) are neither counted nor sampled, so this never nests.
 #[cold]
 #[inline(never)]
-fn sample(ptr: usize, size: usize) {
-    let _ = thread::with(|state| {
-        state.busy.set(true);
-        stacks::on_sampled_alloc(ptr, size);
-        state.busy.set(false);
-    });
+fn sample(state: &thread::ThreadState, ptr: usize, size: usize) {
+    state.set_busy(true);
+    stacks::on_sampled_alloc(ptr, size);
+    state.set_busy(false);
 }
 
 #[cfg(test)]

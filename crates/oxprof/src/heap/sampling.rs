@@ -26,21 +26,22 @@ pub(crate) fn rate() -> usize {
     RATE.load(Ordering::Relaxed)
 }
 
-/// Takes `size` bytes off the budget of the thread `state` belongs to; true when this
-/// allocation is to be sampled. The common case is one subtraction and compare.
-#[inline]
-pub(super) fn should_sample(state: &ThreadState, size: usize) -> bool {
+/// Takes `size` bytes off the budget of the thread `state` belongs to; true when that ran it
+/// out, and [`redraw`] is to say whether this allocation is sampled. One subtraction and
+/// compare.
+#[inline(always)]
+pub(super) fn spend(state: &ThreadState, size: usize) -> bool {
     let left = state.countdown.get() - size as i64;
     state.countdown.set(left);
-    left < 0 && redraw(state, size)
+    left < 0
 }
 
-/// Runs when the budget ran out: draws the next one and says whether the allocation of `size`
-/// bytes that ran it out is sampled. A thread's first allocation only draws its first budget
+/// Runs when [`spend`] ran the budget out: draws the next one and says whether the
+/// allocation of `size` bytes that ran it out is sampled. A thread's first allocation only draws its first budget
 /// (sampling it unconditionally would bias every thread's first block), and nothing is sampled
 /// while sampling is off.
 #[cold]
-fn redraw(state: &ThreadState, size: usize) -> bool {
+pub(super) fn redraw(state: &ThreadState, size: usize) -> bool {
     super::hooks::note_seen();
     let rate = rate();
     let first = !state.drawn.replace(true);

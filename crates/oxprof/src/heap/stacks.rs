@@ -101,6 +101,13 @@ pub(crate) fn freed(record: (buckets::BucketId, usize)) {
     buckets::record_free(record.0, record.1);
 }
 
+/// Whether the block at `ptr` may be a live sampled one: false is certain, true is usually
+/// wrong (see [`blocks::may_hold`]).
+#[inline(always)]
+pub(crate) fn may_be_sampled(ptr: usize) -> bool {
+    blocks::may_hold(ptr)
+}
+
 /// Accounts the free of the block at `ptr` if it was sampled. Almost every block was not; that
 /// answer costs one load.
 #[inline]

@@ -11,8 +11,8 @@ use std::cell::Cell;
 #[repr(C)]
 pub(super) struct ThreadState {
     /// Inside the profiler's own bookkeeping: allocations are neither counted nor sampled, so
-    /// the sampled path cannot recurse.
-    pub(super) busy: Cell<bool>,
+    /// the sampled path cannot recurse. Changed only through [`ThreadState::set_busy`].
+    busy: Cell<bool>,
     /// Whether this thread has drawn its first budget yet.
     pub(super) drawn: Cell<bool>,
     /// The slot this thread counts into (see `counters`).
@@ -22,6 +22,32 @@ pub(super) struct ThreadState {
     pub(super) countdown: Cell<i64>,
     /// The state of the generator that draws budgets; 0 until seeded.
     pub(super) random: Cell<u64>,
+    /// Where `countdown` was when the thread became busy.
+    parked: Cell<i64>,
+}
+
+/// A busy thread's countdown: no run of allocations spends it, so the sampling path need not
+/// ask whether the thread is busy (the counting path does).
+const PARKED: i64 = i64::MAX / 2;
+
+impl ThreadState {
+    /// Whether the thread is doing the profiler's own work.
+    #[inline(always)]
+    pub(super) fn busy(&self) -> bool {
+        self.busy.get()
+    }
+
+    /// Marks the thread busy or not; returns whether it was. A busy thread's sampling budget
+    /// is parked out of reach, and given back when it is no longer busy.
+    pub(super) fn set_busy(&self, busy: bool) -> bool {
+        let was = self.busy.replace(busy);
+        match (was, busy) {
+            (false, true) => self.parked.set(self.countdown.replace(PARKED)),
+            (true, false) => self.countdown.set(self.parked.get()),
+            _ => {}
+        }
+        was
+    }
 }
 
 /// Runs `f` with this thread's state; `None` once the thread's thread-locals are gone (in its
@@ -43,6 +69,7 @@ pub(super) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
                 slot: Cell::new(super::counters::UNASSIGNED),
                 countdown: Cell::new(0),
                 random: Cell::new(0),
+                parked: Cell::new(0),
             }
         };
     }
