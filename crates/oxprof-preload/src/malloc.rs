@@ -61,10 +61,11 @@ pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
 
 /// `malloc` before the next allocator is known: looks it up, or serves the block from the
 /// bootstrap arena while the lookup runs. Out of line, so that `malloc`'s common path makes
-/// no call but its tail call.
-#[cold]
+/// no call but its tail call. It is `extern "C"` and not `#[cold]`: a call to a Rust-ABI or
+/// cold function is not made a tail call, so `malloc` would need a stack frame. The same goes
+/// for `free`'s helpers below.
 #[inline(never)]
-fn malloc_before_lookup(size: usize) -> *mut c_void {
+extern "C" fn malloc_before_lookup(size: usize) -> *mut c_void {
     match next::malloc() {
         // SAFETY: as in `malloc`.
         Some(next) => allocate(size, || unsafe { next(size) }),
@@ -115,9 +116,8 @@ pub unsafe extern "C" fn free(ptr: *mut c_void) {
 /// path. While another thread's lookup is still running, the block is kept (leaked) rather
 /// than handed to an allocator that may not own it. Out of line, so that `free`'s common path
 /// makes no call but its tail call.
-#[cold]
 #[inline(never)]
-fn free_before_lookup(ptr: *mut c_void) {
+extern "C" fn free_before_lookup(ptr: *mut c_void) {
     if next::free().is_some() {
         // SAFETY: as the caller's `free`; the next `free` is now known.
         unsafe { free(ptr) }
@@ -129,9 +129,8 @@ fn free_before_lookup(ptr: *mut c_void) {
 ///
 /// # Safety
 /// As `free(3)`, with `next` the next allocator's.
-#[cold]
 #[inline(never)]
-unsafe fn free_recorded(ptr: *mut c_void, next: unsafe extern "C" fn(*mut c_void)) {
+unsafe extern "C" fn free_recorded(ptr: *mut c_void, next: unsafe extern "C" fn(*mut c_void)) {
     hooks::freeing(ptr.cast(), 0);
     // SAFETY: as `free`.
     unsafe { next(ptr) }

@@ -10,11 +10,12 @@ use super::thread::{self, ThreadState};
 /// Threads counted in slots of their own at once; threads beyond that share one atomic slot.
 const SLOTS: usize = 1024;
 /// A thread's `slot` before its first count: zero, so a thread's state starts all zeroes (see
-/// `thread`). Slot `i` is stored as `i + FIRST_SLOT`.
-pub(super) const UNASSIGNED: u32 = 0;
-/// A thread that found no free slot, or has ended: it counts in [`SHARED`].
-const NO_SLOT: u32 = 1;
-const FIRST_SLOT: u32 = 2;
+/// `thread`). Afterwards it holds the address of the thread's [`Slot`], which counting reaches
+/// without an index or a bounds check; with [`SHARED_BIT`] set for [`SHARED`].
+pub(super) const UNASSIGNED: usize = 0;
+/// Set in a thread's `slot` when it counts in [`SHARED`], atomically: it found no free slot,
+/// or has ended. Slots are aligned, so an address never has this bit.
+const SHARED_BIT: usize = 1;
 
 /// Allocation counts and bytes, as [`stats`](super::stats) reports them.
 ///
@@ -135,11 +136,29 @@ fn add(counter: &AtomicU64, n: u64, shared: bool) {
 /// The slot of the thread `state` belongs to, assigned on first use.
 #[inline(always)]
 fn slot_of(state: &ThreadState) -> (&'static Slot, bool) {
+    assigned_slot(state).unwrap_or_else(|| assign_slot(state))
+}
+
+/// The slot of the thread `state` belongs to, and whether it is [`SHARED`], if it has one.
+#[inline(always)]
+fn assigned_slot(state: &ThreadState) -> Option<(&'static Slot, bool)> {
     match state.slot.get() {
-        NO_SLOT => (&SHARED, true),
-        UNASSIGNED => assign_slot(state),
-        i => (&SLOT_TABLE[(i - FIRST_SLOT) as usize].0, false),
+        UNASSIGNED => None,
+        address => {
+            // SAFETY: a thread's `slot`, once assigned, holds the address of `SHARED` or of a
+            // `SLOT_TABLE` entry (see `set_slot`): statics.
+            let slot = unsafe { &*((address & !SHARED_BIT) as *const Slot) };
+            Some((slot, address & SHARED_BIT != 0))
+        }
     }
+}
+
+/// Makes `slot` the one the thread `state` belongs to counts in.
+fn set_slot(state: &ThreadState, slot: &'static Slot, shared: bool) {
+    const _: () = assert!(std::mem::align_of::<Slot>() > SHARED_BIT);
+    state
+        .slot
+        .set(slot as *const Slot as usize | if shared { SHARED_BIT } else { 0 });
 }
 
 #[cold]
@@ -152,12 +171,12 @@ fn assign_slot(state: &ThreadState) -> (&'static Slot, bool) {
             .is_ok()
         {
             padded.0.reset();
-            state.slot.set(i as u32 + FIRST_SLOT);
+            set_slot(state, &padded.0, false);
             release_at_exit(i);
             return (&padded.0, false);
         }
     }
-    state.slot.set(NO_SLOT);
+    set_slot(state, &SHARED, true);
     (&SHARED, true)
 }
 
@@ -194,7 +213,7 @@ extern "C" fn release_slot(value: *mut libc::c_void) {
     padded.0.reset();
     // Anything this thread allocates or frees from now on (other keys' destructors) is counted
     // in the shared slot.
-    let _ = thread::with(|state| state.slot.set(NO_SLOT));
+    let _ = thread::with(|state| set_slot(state, &SHARED, true));
     padded.0.taken.store(false, Ordering::Release);
 }
 
@@ -211,10 +230,8 @@ pub(super) fn on_alloc(state: &ThreadState, size: usize) {
 /// [`on_alloc`]'s job, off the allocation's common path).
 #[inline(always)]
 pub(super) fn on_alloc_if_assigned(state: &ThreadState, size: usize) -> bool {
-    let (slot, shared) = match state.slot.get() {
-        UNASSIGNED => return false,
-        NO_SLOT => (&SHARED, true),
-        i => (&SLOT_TABLE[(i - FIRST_SLOT) as usize].0, false),
+    let Some((slot, shared)) = assigned_slot(state) else {
+        return false;
     };
     add(&slot.allocs, 1, shared);
     add(&slot.allocated_bytes, size as u64, shared);

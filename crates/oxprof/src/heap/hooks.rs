@@ -101,9 +101,10 @@ impl Allocation {
     /// ```
     #[inline]
     pub fn done(self, ptr: *mut u8) {
-        if self.flags & (COUNT_LATER | BUDGET_SPENT) != 0
-            || (ptr.is_null() && self.flags & COUNTED != 0)
-        {
+        // Without branches: a failed allocation keeps the COUNTED bit (which is 1).
+        const _: () = assert!(COUNTED == 1);
+        let failed_and_counted = u8::from(ptr.is_null()) & self.flags;
+        if self.flags & (COUNT_LATER | BUDGET_SPENT) | failed_and_counted != 0 {
             self.finish(ptr);
         }
     }

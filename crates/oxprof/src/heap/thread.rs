@@ -16,7 +16,7 @@ pub(super) struct ThreadState {
     /// Whether this thread has drawn its first budget yet.
     pub(super) drawn: Cell<bool>,
     /// The slot this thread counts into (see `counters`).
-    pub(super) slot: Cell<u32>,
+    pub(super) slot: Cell<usize>,
     /// Bytes left before this thread's next sample. Starts at 0 so a thread's first
     /// allocation draws its first budget (see `sampling`).
     pub(super) countdown: Cell<i64>,
