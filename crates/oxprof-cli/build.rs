@@ -5,7 +5,8 @@
 //! find it up to date; `src/record/library.rs` writes it out to a cache directory on first use.
 //!
 //! Debug information is left out of the library (its symbols stay): the preload's own frames
-//! are cut from the profiles by name, and the binaries carry its bytes.
+//! are cut from the profiles by name, and the binaries carry its bytes. It is built with fat
+//! LTO: every `malloc` and `free` of the profiled program runs through it.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,12 @@ fn main() {
             "profile.release.debug=false",
             "--config",
             "profile.release.strip=\"debuginfo\"",
+            // One module: the oxprof crate's statics the allocation path reads become direct
+            // loads instead of loads through the GOT, and its out-of-line paths tail calls.
+            "--config",
+            "profile.release.lto=\"fat\"",
+            "--config",
+            "profile.release.codegen-units=1",
         ])
         // A `cargo clippy` of this crate sets a wrapper for the workspace's crates; the
         // library is built, not linted, here.
