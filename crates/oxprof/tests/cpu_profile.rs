@@ -179,20 +179,24 @@ fn cpu_splits_3_to_1_and_matches_each_threads_cpu_time() {
 #[test]
 fn a_thread_started_after_the_profile_is_sampled() {
     let _serial = serial();
-    let profiler = Profiler::builder().start().unwrap();
-    std::thread::sleep(Duration::from_millis(20));
-    let cpu = Duration::from_millis(300);
-    std::thread::spawn(move || late_thread_work(cpu))
-        .join()
-        .unwrap();
-    let profile = profiler.stop().unwrap();
-    let sampled = total(&profile, 1, "late_thread_work", |_| true);
-    let ratio = sampled as f64 / cpu.as_nanos() as f64;
-    assert!(
-        (0.9..=1.05).contains(&ratio),
-        "a thread started mid-profile: {} ms of 300 ms sampled",
-        sampled / 1_000_000
-    );
+    // Soon after the start, while the sampler scans every 10 ms, and after a steady second,
+    // when it scans every 50 ms: either way the thread's CPU time is sampled in full.
+    for delay in [Duration::from_millis(20), Duration::from_millis(1200)] {
+        let profiler = Profiler::builder().start().unwrap();
+        std::thread::sleep(delay);
+        let cpu = Duration::from_millis(300);
+        std::thread::spawn(move || late_thread_work(cpu))
+            .join()
+            .unwrap();
+        let profile = profiler.stop().unwrap();
+        let sampled = total(&profile, 1, "late_thread_work", |_| true);
+        let ratio = sampled as f64 / cpu.as_nanos() as f64;
+        assert!(
+            (0.9..=1.05).contains(&ratio),
+            "a thread started {delay:?} into the profile: {} ms of 300 ms sampled",
+            sampled / 1_000_000
+        );
+    }
 }
 
 #[inline(never)]

@@ -47,7 +47,7 @@ pub const LOST_SAMPLES_FRAME: &str = "oxprof::lost_samples";
 
 /// Memory the sample ring may use; at the default depth that is about 2,000 samples, 20 s of
 /// one busy thread at 100 Hz and far more than the sampler ever leaves undrained (it drains
-/// every 5 ms).
+/// every 10 ms, or 50 ms once the thread count is steady).
 const RING_BYTES: usize = 2 << 20;
 
 /// What a profile measures.
