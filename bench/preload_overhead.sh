@@ -96,3 +96,23 @@ awk '
         mwa[k], lo(wa, k, m), hi(wa, k, m), 100 * (mwa[k] / mwa["plain"] - 1),
         mt[k], lo(t, k, m), hi(t, k, m), 100 * (mt[k] / mt["plain"] - 1) }
   }' "$results"
+
+# Each round's three runs are minutes apart at most, so a round's ratio to its own plain run
+# cancels the slow drifts of a shared machine; the fastest runs are the least disturbed.
+echo "== work CPU over the same round's plain run: median (range); fastest over fastest"
+awk '
+  { round = int((NR - 1) / 3); w[$1, round] = $2; rounds = round + 1 }
+  function median(v, m,   i, j, x) { for (i = 2; i <= m; i++) { x = v[i]; for (j = i - 1; j > 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+    return m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+  END {
+    split("record inprocess", modes)
+    for (i = 1; i <= 2; i++) { k = modes[i]; m = 0; fast = 0; fastplain = 0
+      for (r = 0; r < rounds; r++) if ((k, r) in w && ("plain", r) in w) {
+        v[++m] = w[k, r] / w["plain", r]
+        if (!fast || w[k, r] < fast) fast = w[k, r]
+        if (!fastplain || w["plain", r] < fastplain) fastplain = w["plain", r] }
+      if (!m) continue
+      lo = v[1]; hi = v[1]; for (j = 2; j <= m; j++) { if (v[j] < lo) lo = v[j]; if (v[j] > hi) hi = v[j] }
+      printf "%-10s %+6.1f%% (%+.1f%% to %+.1f%%); fastest %+6.1f%%\n", k,
+        100 * (median(v, m) - 1), 100 * (lo - 1), 100 * (hi - 1), 100 * (fast / fastplain - 1) }
+  }' "$results"
