@@ -10,12 +10,11 @@ use super::thread::{self, ThreadState};
 /// Threads counted in slots of their own at once; threads beyond that share one atomic slot.
 const SLOTS: usize = 1024;
 /// A thread's `slot` before its first count: zero, so a thread's state starts all zeroes (see
-/// `thread`). Afterwards it holds the address of the thread's [`Slot`], which counting reaches
-/// without an index or a bounds check; with [`SHARED_BIT`] set for [`SHARED`].
+/// `thread`). Afterwards it holds the address of the thread's own [`Slot`], which counting
+/// reaches with plain adds and no index, bounds check or other test. A thread that counts in
+/// [`SHARED`] (it found no free slot, or has ended) keeps zero there and its `counts_shared`
+/// set, so it takes the out-of-line path each time.
 pub(super) const UNASSIGNED: usize = 0;
-/// Set in a thread's `slot` when it counts in [`SHARED`], atomically: it found no free slot,
-/// or has ended. Slots are aligned, so an address never has this bit.
-const SHARED_BIT: usize = 1;
 
 /// Allocation counts and bytes, as [`stats`](super::stats) reports them.
 ///
@@ -133,32 +132,41 @@ fn add(counter: &AtomicU64, n: u64, shared: bool) {
     }
 }
 
-/// The slot of the thread `state` belongs to, assigned on first use.
+/// The slot of the thread `state` belongs to, assigned on first use, and whether it is
+/// [`SHARED`] (counted atomically).
 #[inline(always)]
 fn slot_of(state: &ThreadState) -> (&'static Slot, bool) {
-    assigned_slot(state).unwrap_or_else(|| assign_slot(state))
-}
-
-/// The slot of the thread `state` belongs to, and whether it is [`SHARED`], if it has one.
-#[inline(always)]
-fn assigned_slot(state: &ThreadState) -> Option<(&'static Slot, bool)> {
-    match state.slot.get() {
-        UNASSIGNED => None,
-        address => {
-            // SAFETY: a thread's `slot`, once assigned, holds the address of `SHARED` or of a
-            // `SLOT_TABLE` entry (see `set_slot`): statics.
-            let slot = unsafe { &*((address & !SHARED_BIT) as *const Slot) };
-            Some((slot, address & SHARED_BIT != 0))
-        }
+    match own_slot(state) {
+        Some(slot) => (slot, false),
+        None => shared_or_new_slot(state),
     }
 }
 
-/// Makes `slot` the one the thread `state` belongs to counts in.
-fn set_slot(state: &ThreadState, slot: &'static Slot, shared: bool) {
-    const _: () = assert!(std::mem::align_of::<Slot>() > SHARED_BIT);
-    state
-        .slot
-        .set(slot as *const Slot as usize | if shared { SHARED_BIT } else { 0 });
+/// The thread's own slot, if it has one.
+#[inline(always)]
+fn own_slot(state: &ThreadState) -> Option<&'static Slot> {
+    match state.slot.get() {
+        UNASSIGNED => None,
+        // SAFETY: a thread's `slot` is zero or the address of a `SLOT_TABLE` entry (see
+        // `assign_slot`), a static.
+        address => Some(unsafe { &*(address as *const Slot) }),
+    }
+}
+
+/// The slot of a thread without one of its own: [`SHARED`], or a new one.
+#[cold]
+fn shared_or_new_slot(state: &ThreadState) -> (&'static Slot, bool) {
+    if state.counts_shared.get() {
+        (&SHARED, true)
+    } else {
+        assign_slot(state)
+    }
+}
+
+/// Makes the thread `state` belongs to count in [`SHARED`] from now on.
+fn share_slot(state: &ThreadState) {
+    state.slot.set(UNASSIGNED);
+    state.counts_shared.set(true);
 }
 
 #[cold]
@@ -171,12 +179,12 @@ fn assign_slot(state: &ThreadState) -> (&'static Slot, bool) {
             .is_ok()
         {
             padded.0.reset();
-            set_slot(state, &padded.0, false);
+            state.slot.set(&padded.0 as *const Slot as usize);
             release_at_exit(i);
             return (&padded.0, false);
         }
     }
-    set_slot(state, &SHARED, true);
+    share_slot(state);
     (&SHARED, true)
 }
 
@@ -213,7 +221,7 @@ extern "C" fn release_slot(value: *mut libc::c_void) {
     padded.0.reset();
     // Anything this thread allocates or frees from now on (other keys' destructors) is counted
     // in the shared slot.
-    let _ = thread::with(|state| set_slot(state, &SHARED, true));
+    let _ = thread::with(share_slot);
     padded.0.taken.store(false, Ordering::Release);
 }
 
@@ -226,15 +234,15 @@ pub(super) fn on_alloc(state: &ThreadState, size: usize) {
 }
 
 /// Counts one allocation of `size` bytes, as [`on_alloc`] does, when the thread `state`
-/// belongs to has its slot; false, counting nothing, when it has none yet (assigning one is
-/// [`on_alloc`]'s job, off the allocation's common path).
+/// belongs to has a slot of its own; false, counting nothing, when it has none (assigning one,
+/// or counting in [`SHARED`], is [`on_alloc`]'s job, off the allocation's common path).
 #[inline(always)]
 pub(super) fn on_alloc_if_assigned(state: &ThreadState, size: usize) -> bool {
-    let Some((slot, shared)) = assigned_slot(state) else {
+    let Some(slot) = own_slot(state) else {
         return false;
     };
-    add(&slot.allocs, 1, shared);
-    add(&slot.allocated_bytes, size as u64, shared);
+    add(&slot.allocs, 1, false);
+    add(&slot.allocated_bytes, size as u64, false);
     true
 }
 
@@ -273,5 +281,67 @@ pub(crate) fn this_thread() -> Counts {
     match thread::with(slot_of) {
         Some((slot, false)) => slot.read(),
         _ => Counts::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Each test counts on a thread of its own, so other tests' counts never mix in.
+    fn on_new_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+        std::thread::spawn(f).join().unwrap()
+    }
+
+    #[test]
+    fn a_thread_counts_in_its_own_slot() {
+        let counts = on_new_thread(|| {
+            thread::with(|state| {
+                on_alloc(state, 100);
+                assert!(on_alloc_if_assigned(state, 20));
+                on_free(state, 100);
+                on_failed_alloc(state, 20);
+            });
+            this_thread()
+        });
+        assert_eq!(
+            counts,
+            Counts {
+                allocs: 1,
+                frees: 1,
+                allocated_bytes: 100,
+                freed_bytes: 100,
+            }
+        );
+    }
+
+    #[test]
+    fn a_thread_without_a_slot_of_its_own_counts_in_the_shared_one() {
+        let (before, after, fast) = on_new_thread(|| {
+            thread::with(|state| {
+                share_slot(state);
+                let before = SHARED.read();
+                // The fast path declines; the out-of-line one counts atomically.
+                let fast = on_alloc_if_assigned(state, 7);
+                on_alloc(state, 7);
+                on_free(state, 7);
+                (before, SHARED.read(), fast)
+            })
+            .unwrap()
+        });
+        assert!(!fast);
+        // Other threads may fold their counts in meanwhile: at least ours arrived.
+        assert!(after.allocs > before.allocs && after.frees > before.frees);
+        assert!(after.allocated_bytes >= before.allocated_bytes + 7);
+    }
+
+    #[test]
+    fn an_ended_threads_counts_stay_in_the_process_total() {
+        let before = process();
+        on_new_thread(|| {
+            thread::with(|state| on_alloc(state, 1 << 20));
+        });
+        let after = process();
+        assert!(after.allocated_bytes >= before.allocated_bytes + (1 << 20));
     }
 }

@@ -24,6 +24,8 @@ pub(super) struct ThreadState {
     pub(super) random: Cell<u64>,
     /// Where `countdown` was when the thread became busy.
     parked: Cell<i64>,
+    /// Whether the thread counts in the shared slot (see `counters`).
+    pub(super) counts_shared: Cell<bool>,
 }
 
 /// A busy thread's countdown: no run of allocations spends it, so the sampling path need not
@@ -70,6 +72,7 @@ pub(super) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
                 countdown: Cell::new(0),
                 random: Cell::new(0),
                 parked: Cell::new(0),
+                counts_shared: Cell::new(false),
             }
         };
     }
