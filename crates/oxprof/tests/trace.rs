@@ -615,3 +615,65 @@ fn a_child_forked_while_tracing_stops_at_once_and_traces_anew() {
     assert!(has_region(&parent, "after the fork"));
     assert!(!has_region(&parent, "in the child"));
 }
+
+/// A writer that takes its time, so the collector holds the tracer's control lock while it
+/// writes, as it does when a sink is slow.
+struct Slow(Shared);
+
+impl Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(2));
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_child_forked_while_other_threads_hold_the_tracers_locks_traces_anew() {
+    let _turn = serial();
+    let out = Shared::default();
+    trace::start(Slow(out.clone())).unwrap();
+    let recorder = trace::FlightRecorder::new(Duration::from_secs(1), 1 << 20);
+    recorder.start().unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = |stop: &Arc<std::sync::atomic::AtomicBool>| {
+        !stop.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    // One thread keeps ending generations, so the collector is nearly always writing (holding
+    // the control lock) or taking the threads' buffers (holding the registry's).
+    let snapshots = {
+        let stop = stop.clone();
+        let recorder = Arc::new(recorder);
+        let r = recorder.clone();
+        (
+            std::thread::spawn(move || {
+                while running(&stop) {
+                    let _ = r.write_to(io::sink());
+                }
+            }),
+            recorder,
+        )
+    };
+    // Another keeps starting threads that record, each registering its buffer.
+    let spawner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while running(&stop) {
+                std::thread::spawn(|| trace::with_region("short", || std::hint::black_box(1)))
+                    .join()
+                    .unwrap();
+            }
+        })
+    };
+    for _ in 0..20 {
+        fork_and_wait();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    snapshots.0.join().unwrap();
+    spawner.join().unwrap();
+    snapshots.1.stop();
+    trace::stop().unwrap();
+    assert!(oxprof_trace::parse(&out.bytes()).is_ok());
+}

@@ -13,7 +13,7 @@ use std::cell::{Cell, OnceCell, UnsafeCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use oxprof_trace::encode::Events;
 use oxprof_trace::wire::EVENT_BATCH_LEN;
@@ -70,6 +70,23 @@ fn batch_buffer() -> Vec<u8> {
 
 /// Every thread that has written an event, for the collector.
 static REGISTRY: Mutex<Vec<Arc<ThreadBuffer>>> = Mutex::new(Vec::new());
+
+/// The registry's and the spare batches' locks, held across a `fork` (see the collector's
+/// fork handlers). Fields drop in order: the reverse of how they were taken.
+pub(super) struct ForkLocks {
+    _spare: MutexGuard<'static, Vec<Vec<u8>>>,
+    _registry: MutexGuard<'static, Vec<Arc<ThreadBuffer>>>,
+}
+
+/// Takes the locks of [`ForkLocks`], in the order the collector takes them.
+pub(super) fn lock_for_fork() -> ForkLocks {
+    let registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    let spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+    ForkLocks {
+        _spare: spare,
+        _registry: registry,
+    }
+}
 
 /// A cheap hash for the interning tables (keys are short names and stacks, chosen by the
 /// program, not by an attacker).

@@ -127,18 +127,66 @@ fn ensure_running(c: &mut Control) -> io::Result<()> {
     }
 }
 
-/// A child forked while tracing stops recording at once: with no collector there, its
-/// buffers would only grow. The rest of its reset waits for its next use of the tracer
-/// ([`Control::forget_parents`]), outside the fork.
+/// The tracer across a `fork`. Only the forking thread goes on in the child, so a lock another
+/// thread held at the fork (the collector writing under [`CONTROL`], a new thread registering
+/// its buffer) would stay held there for good: the forking thread takes them all before the
+/// fork, in the order the tracer takes them, and releases them after it, in the parent and in
+/// the child. A child forked while tracing also stops recording at once: with no collector
+/// there, its buffers would only grow. The rest of its reset waits for its next use of the
+/// tracer ([`Control::forget_parents`]), outside the fork.
 fn register_fork_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    extern "C" fn child() {
+    // SAFETY: the handlers take and release the tracer's locks and store to an atomic.
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(Some(fork::prepare), Some(fork::parent), Some(fork::child));
+    });
+}
+
+mod fork {
+    use std::cell::RefCell;
+    use std::sync::atomic::Ordering;
+    use std::sync::{MutexGuard, PoisonError};
+
+    use super::{buffer, Control, ProcessEvent, CONTROL, CPU_SAMPLES, GENERATION};
+
+    /// The locks held across a fork. Fields drop in order: the reverse of how they were taken.
+    struct Held {
+        _cpu_samples: MutexGuard<'static, Vec<ProcessEvent>>,
+        _buffers: buffer::ForkLocks,
+        _control: MutexGuard<'static, Control>,
+    }
+
+    thread_local! {
+        /// The locks, from the prepare handler to the parent's or the child's (the same thread).
+        static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+    }
+
+    pub(super) extern "C" fn prepare() {
+        // `CONTROL` itself, not `control()`: a child's first use does its reset, not this.
+        let control = CONTROL.lock().unwrap_or_else(PoisonError::into_inner);
+        let buffers = buffer::lock_for_fork();
+        let cpu_samples = CPU_SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = Held {
+            _cpu_samples: cpu_samples,
+            _buffers: buffers,
+            _control: control,
+        };
+        let _ = HELD.try_with(|slot| *slot.borrow_mut() = Some(held));
+    }
+
+    pub(super) extern "C" fn parent() {
+        release();
+    }
+
+    pub(super) extern "C" fn child() {
+        release();
         GENERATION.store(0, Ordering::SeqCst);
     }
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    ONCE.call_once(|| unsafe {
-        libc::pthread_atfork(None, None, Some(child));
-    });
+
+    fn release() {
+        let held = HELD.try_with(|slot| slot.borrow_mut().take());
+        drop(held);
+    }
 }
 
 /// Asks for the current generation to end and waits until it has been delivered.
