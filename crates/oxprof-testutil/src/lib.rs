@@ -1,6 +1,7 @@
 //! Helpers shared by oxprof's tests: where the bundled test data lives, and how to run the
 //! reference implementation, `go tool pprof`, and Graphviz's `dot`; [`chromium`] drives a
-//! headless browser for the web UI's tests.
+//! headless browser for the web UI's tests; [`profiles`] asks questions of a profile's
+//! samples.
 //!
 //! Interop tests need `go` (and graph tests Graphviz's `dot`). On a developer machine without
 //! them they skip with a note; under `CI=true` a missing one fails the test, because CI must
@@ -9,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod chromium;
+pub mod profiles;
 
 use std::{
     path::{Path, PathBuf},

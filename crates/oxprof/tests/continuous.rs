@@ -140,17 +140,7 @@ fn series_of(body: &[u8]) -> Vec<(BTreeMap<String, String>, Vec<Profile>)> {
 }
 
 fn has_frame(profile: &Profile, sample: &oxprof_profile::Sample, name: &str) -> bool {
-    sample.location_id.iter().any(|id| {
-        let location = profile.location.iter().find(|l| l.id == *id).unwrap();
-        location.line.iter().any(|line| {
-            let f = profile
-                .function
-                .iter()
-                .find(|f| f.id == line.function_id)
-                .unwrap();
-            f.name.contains(name)
-        })
-    })
+    oxprof_testutil::profiles::has_function(profile, sample, name)
 }
 
 /// The sum of sample type `ty` over samples with a frame named `frame`.

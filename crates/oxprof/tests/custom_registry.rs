@@ -148,18 +148,9 @@ fn threadcreate_groups_threads_by_the_function_they_were_started_with() {
         .sample
         .iter()
         .find(|s| {
-            s.location_id.iter().any(|id| {
-                let location = profile.location.iter().find(|l| l.id == *id).unwrap();
-                location.line.iter().any(|line| {
-                    let f = profile
-                        .function
-                        .iter()
-                        .find(|f| f.id == line.function_id)
-                        .unwrap();
-                    f.name
-                        .starts_with("custom_registry::threadcreate_groups_threads")
-                })
-            })
+            oxprof_testutil::profiles::function_names(&profile, s)
+                .iter()
+                .any(|name| name.starts_with("custom_registry::threadcreate_groups_threads"))
         })
         .expect("a sample for the pool's start function");
     assert_eq!(pool_sample.value, [4]);

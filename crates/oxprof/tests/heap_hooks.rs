@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use oxprof::heap::hooks;
 use oxprof::Profile;
+use oxprof_testutil::profiles::has_function;
 
 const BLOCKS: usize = 100;
 const SIZE: usize = 1000;
@@ -49,19 +50,7 @@ fn inuse_bytes_of(profile: &Profile, function: &str) -> i64 {
     profile
         .sample
         .iter()
-        .filter(|sample| {
-            sample.location_id.iter().any(|id| {
-                let location = profile.location.iter().find(|l| l.id == *id).unwrap();
-                location.line.iter().any(|line| {
-                    let f = profile
-                        .function
-                        .iter()
-                        .find(|f| f.id == line.function_id)
-                        .unwrap();
-                    f.name.contains(function)
-                })
-            })
-        })
+        .filter(|sample| has_function(profile, sample, function))
         .map(|sample| sample.value[index])
         .sum()
 }
