@@ -1,6 +1,7 @@
 //! `oxprof record` and `cargo oxprof` from the outside, on programs that know nothing of
 //! oxprof: C programs built here with `cc` (one without unwind tables, one that forks and
-//! execs, one killed by SIGTERM, one statically linked), and the Rust crate in
+//! execs, one killed by SIGTERM, one statically linked, one allocating on eight threads at
+//! once while it loads a library), and the Rust crate in
 //! `tests/fixtures/workload`, whose tests, bench and program spend their CPU time in `hot_spin`
 //! and allocate in `alloc_heavy`. The fixture is built by cargo into a target directory shared
 //! by this test binary, so it is compiled once per profile however many tests use it.
@@ -647,4 +648,86 @@ fn oxprof_record_and_cargo_oxprof_run_trace_a_rust_program() {
         trace.threads
     );
     assert!(trace_samples(&trace).is_empty());
+}
+
+/// Eight threads churning through `malloc`, `calloc`, `realloc` and `free` while the main
+/// thread loads and unloads a library: the preload's allocation path under every thread at
+/// once, with every allocation sampled.
+const C_STORM: &str = r#"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREADS 8
+#define ROUNDS 20000
+
+__attribute__((noinline)) void *storm(void *arg) {
+    unsigned long x = (unsigned long)arg * 2654435761UL + 1;
+    for (int i = 0; i < ROUNDS; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        size_t n = 16 + x % 1000;
+        char *p = malloc(n);
+        memset(p, 1, n);
+        char *q = calloc(1, n);
+        p = realloc(p, 2 * n);
+        p[2 * n - 1] = q[n - 1];
+        free(q);
+        free(p);
+    }
+    return 0;
+}
+
+int main(void) {
+    pthread_t t[THREADS];
+    for (long i = 0; i < THREADS; i++) pthread_create(&t[i], 0, storm, (void *)i);
+    for (int i = 0; i < 20; i++) {
+        void *lib = dlopen("libz.so.1", RTLD_NOW);
+        if (lib) dlclose(lib);
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], 0);
+    return 0;
+}
+"#;
+
+#[test]
+fn an_allocation_storm_on_eight_threads_with_every_allocation_sampled() {
+    let dir = scratch("record-storm");
+    let program = cc(&dir, "storm", C_STORM, &["-O2", "-pthread", "-ldl"]);
+    let started = std::time::Instant::now();
+    let out = record(
+        &dir,
+        &[
+            "-memprofile",
+            "mem.out",
+            "-memprofilerate",
+            "1",
+            "--",
+            program.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        started.elapsed()
+    );
+    let profile =
+        oxprof_profile::Profile::parse(&std::fs::read(dir.join("mem.out")).unwrap()).unwrap();
+    let index = |ty: &str| profile.sample_type.iter().position(|t| t.ty == ty).unwrap();
+    let (allocs, inuse) = (index("alloc_objects"), index("inuse_objects"));
+    let in_storm =
+        |s: &&oxprof_profile::Sample| oxprof_testutil::profiles::has_function(&profile, s, "storm");
+    let sum = |i: usize| -> i64 {
+        profile
+            .sample
+            .iter()
+            .filter(in_storm)
+            .map(|s| s.value[i])
+            .sum()
+    };
+    // At rate 1 nothing is estimated: malloc, calloc and realloc (a new block, as pprof sees
+    // it) on each of 20,000 rounds of 8 threads, all freed by the end.
+    assert_eq!(sum(allocs), 8 * 20_000 * 3);
+    assert_eq!(sum(inuse), 0);
 }
