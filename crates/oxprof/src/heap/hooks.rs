@@ -13,6 +13,21 @@
 //! hooks::freeing(ptr, 4096);     // right before the allocator takes it back
 //! ```
 //!
+//! Where every instruction counts, as in an interposer, decide before allocating instead:
+//! [`allocating`] makes no call, and when [`Allocation::needs_block`] is false (nearly always
+//! with [`set_exact_counts`] off) the allocator's call is all that is left, a tail call;
+//! [`needs_freeing`] likewise says when a free can skip [`freeing`]. `oxprof-preload` works so.
+//!
+//! ```
+//! use oxprof::heap::hooks;
+//! let decision = hooks::allocating(4096);             // before the allocator runs
+//! let mut buffer = vec![0u8; 4096];                   // stands for the allocation
+//! decision.done(buffer.as_mut_ptr());                 // takes the stack if sampled
+//! if hooks::needs_freeing(buffer.as_mut_ptr()) {      // before the block goes back
+//!     hooks::freeing(buffer.as_mut_ptr(), 4096);
+//! }
+//! ```
+//!
 //! They never dereference the pointers: an address only identifies a sampled block until it is
 //! freed. They allocate nothing on the common path, and the sampled path takes no lock the
 //! allocator could be holding, so they can run inside `malloc` itself. Threads doing the
