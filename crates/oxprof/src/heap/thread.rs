@@ -92,7 +92,8 @@ pub(super) use initial_exec::with;
 /// `malloc`/`free` pair). Stable Rust cannot choose a thread-local's TLS model, hence the
 /// assembly. Sound for a library loaded with the program, as an `LD_PRELOAD` library is: the
 /// loader reserves its static TLS before the first thread starts. A library `dlopen`ed later
-/// draws on glibc's small surplus of static TLS, which this block's 24 bytes fit.
+/// draws on glibc's surplus of static TLS (512 bytes by default), which this block's
+/// `size_of::<ThreadState>()` bytes (48 on x86-64) fit.
 #[cfg(all(
     feature = "initial-exec-tls",
     target_arch = "x86_64",
